@@ -1,0 +1,806 @@
+#!/usr/bin/env bash
+# Local infrastructure for the catalog service: a MariaDB master-master pair
+# behind HAProxy, and a Redis primary + replica + Sentinel.  Everything runs
+# as plain processes on 127.0.0.1 with its state under .stack/$STACK_NAME/,
+# so several stacks (STACK_NAME + STACK_PORT_OFFSET) can run side by side and
+# never touch the machine's own services.
+#
+#   scripts/stack.sh start  [component]   start what is not running yet
+#   scripts/stack.sh stop   [--purge] [component]
+#   scripts/stack.sh status [component]   exit 0 only if everything is up
+#   scripts/stack.sh env    [--json]      connection settings (eval-able)
+#
+# component: mariadb-a mariadb-b mariadb haproxy-db (haproxy) db
+#            redis-primary redis-replica redis-sentinel redis app
+# Env: STACK_NAME (dev), STACK_PORT_OFFSET (0; use multiples of 100 so two
+# stacks' ports can't overlap), REDIS_MAXMEMORY (512mb).
+set -euo pipefail
+
+# shellcheck source=lib/stack-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/stack-common.sh"
+
+INFRA_DIR="$STACK_ROOT/infra"
+APP_HOOK="$STACK_ROOT/scripts/lib/stack-app.sh"
+REDIS_MAXMEMORY="${REDIS_MAXMEMORY:-512mb}"
+MARIADB_START_TIMEOUT="${MARIADB_START_TIMEOUT:-60}"
+REDIS_START_TIMEOUT="${REDIS_START_TIMEOUT:-30}"
+HAPROXY_START_TIMEOUT="${HAPROXY_START_TIMEOUT:-10}"
+
+INFRA_COMPONENTS=(mariadb-a mariadb-b haproxy-db redis-primary redis-replica redis-sentinel)
+
+usage() {
+  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+# --------------------------------------------------------- components --
+
+COMPONENT=""
+
+# Glob(s) of pid-file names selected by $COMPONENT.
+component_globs() {
+  case "$COMPONENT" in
+    "" | all) echo '*' ;;
+    infra) echo "${INFRA_COMPONENTS[*]}" ;;
+    mariadb) echo 'mariadb-*' ;;
+    haproxy) echo 'haproxy-db' ;;
+    db) echo 'mariadb-* haproxy-db' ;;
+    redis) echo 'redis-*' ;;
+    app) echo 'front-* varnish-* service-*' ;;
+    *) echo "$COMPONENT" ;;
+  esac
+}
+
+selected() {
+  local g globs
+  read -r -a globs <<<"$(component_globs)"
+  for g in "${globs[@]}"; do
+    # shellcheck disable=SC2053 # glob match on purpose
+    [[ "$1" == $g ]] && return 0
+  done
+  return 1
+}
+
+validate_component() {
+  [[ -z "$COMPONENT" ]] && return 0
+  case "$COMPONENT" in
+    all | infra | mariadb | haproxy | db | redis | app) return 0 ;;
+  esac
+  local c
+  for c in "${INFRA_COMPONENTS[@]}"; do
+    [[ "$c" == "$COMPONENT" ]] && return 0
+  done
+  # anything else must be a pid file another script dropped in
+  [[ -f "$(pid_file "$COMPONENT")" ]] && return 0
+  die "unknown component '$COMPONENT'"
+}
+
+app_selected() { [[ -z "$COMPONENT" || "$COMPONENT" == all || "$COMPONENT" == app ]]; }
+
+# Ports are baked into the data (CHANGE MASTER ... MASTER_PORT, sentinel.conf),
+# so a stack keeps the offset it was created with.
+check_port_offset() {
+  local f="$STACK_DIR/port-offset"
+  if [[ -f "$f" ]]; then
+    local was
+    was=$(cat "$f")
+    if [[ "$was" != "$STACK_PORT_OFFSET" ]]; then
+      die "stack '$STACK_NAME' was created with STACK_PORT_OFFSET=$was (now $STACK_PORT_OFFSET); use that, or 'stop --purge' it first"
+    fi
+  else
+    mkdir -p "$STACK_DIR"
+    echo "$STACK_PORT_OFFSET" >"$f"
+  fi
+}
+
+# Returns 0 if NAME is up already, 1 if it has to be started.  A recorded
+# process that is alive but not listening yet (still starting, crash
+# recovery) gets TIMEOUT seconds before we give up on it.
+already_up() {
+  local name=$1 port=$2 timeout=$3 pid
+  pid=$(read_pid "$name") || return 1
+  if ! port_listening "$port"; then
+    log "$name (pid $pid) is alive but port $port is not open yet; waiting up to ${timeout}s"
+    wait_port "$port" "$timeout" "$pid" ||
+      die "$name (pid $pid) does not answer on port $port; see $STACK_LOG_DIR/$name.log, or run 'stop' and 'start' again"
+  fi
+  log "$name already running (pid $pid, port $port)"
+  return 0
+}
+
+# -------------------------------------------------------------- MariaDB --
+
+mdb_dir() { echo "$STACK_DIR/mariadb-$1"; }
+mdb_data() { echo "$STACK_DIR/mariadb-$1/data"; }
+mdb_cnf() { echo "$STACK_DIR/mariadb-$1/my.cnf"; }
+mdb_marker() { echo "$STACK_DIR/mariadb-$1/bootstrapped"; }
+mdb_id() { if [[ "$1" == a ]]; then echo 1; else echo 2; fi; }
+mdb_port() { if [[ "$1" == a ]]; then echo "$PORT_MARIADB_A"; else echo "$PORT_MARIADB_B"; fi; }
+mdb_peer() { if [[ "$1" == a ]]; then echo b; else echo a; fi; }
+
+# Root over the unix socket, using the [client] section of the node's my.cnf.
+mdb_sql() {
+  local x=$1
+  shift
+  mariadb --defaults-file="$(mdb_cnf "$x")" --connect-timeout=5 -N -B "$@"
+}
+
+mdb_ping() {
+  mariadb-admin --defaults-file="$(mdb_cnf "$1")" --connect-timeout=2 ping >/dev/null 2>&1
+}
+
+mdb_render_cnf() {
+  local x=$1
+  mkdir -p "$(mdb_dir "$x")"
+  render_template "$INFRA_DIR/mariadb/my.cnf.tmpl" "$(mdb_cnf "$x")" \
+    NAME="mariadb-$x" DATADIR="$(mdb_data "$x")" PORT="$(mdb_port "$x")" \
+    SERVER_ID="$(mdb_id "$x")"
+}
+
+# Creates a fresh datadir unless a completed one exists.  A datadir without
+# the bootstrap marker is what a crashed first start leaves behind: unusable,
+# so it is wiped.  Prints "new" when it created one.
+mdb_prepare_datadir() {
+  local x=$1 data marker
+  data=$(mdb_data "$x")
+  marker=$(mdb_marker "$x")
+  local sock="$data/mysqld.sock"
+  # AF_UNIX paths are limited to 107 bytes; mariadbd would fail obscurely.
+  if ((${#sock} > 107)); then
+    die "socket path $sock is too long (${#sock} > 107 bytes); move the checkout to a shorter path"
+  fi
+  if [[ -f "$marker" && -d "$data/mysql" ]]; then
+    return 0
+  fi
+  if [[ -e "$data" ]]; then
+    warn "mariadb-$x: datadir exists but bootstrap never finished; wiping $data"
+    rm -rf "$data"
+  fi
+  rm -f "$marker"
+  mkdir -p "$data"
+  if ! mariadb-install-db --no-defaults --datadir="$data" \
+    --auth-root-authentication-method=normal --user=root --skip-test-db \
+    >"$(mdb_dir "$x")/install-db.log" 2>&1; then
+    die "mariadb-install-db failed for mariadb-$x; see $(mdb_dir "$x")/install-db.log"
+  fi
+  echo new
+}
+
+mdb_launch() {
+  local x=$1 data port
+  data=$(mdb_data "$x")
+  port=$(mdb_port "$x")
+  ensure_port_free "mariadb-$x" "$port"
+  # left behind by a kill -9; mariadbd would otherwise trip over them
+  rm -f "$data/mysqld.sock" "$data/mysqld.pid"
+  start_bg "mariadb-$x" mariadbd --defaults-file="$(mdb_cnf "$x")" --user=root >/dev/null
+}
+
+mdb_wait() {
+  local x=$1 pid data port
+  pid=$(cat "$(pid_file "mariadb-$x")")
+  data=$(mdb_data "$x")
+  port=$(mdb_port "$x")
+  local deadline=$((SECONDS + MARIADB_START_TIMEOUT))
+  until mdb_ping "$x" && port_listening "$port"; do
+    if ! pid_alive "$pid"; then
+      tail -n 15 "$data/error.log" >&2 2>/dev/null || true
+      die "mariadb-$x (pid $pid) exited during startup; see $data/error.log"
+    fi
+    if ((SECONDS >= deadline)); then
+      tail -n 15 "$data/error.log" >&2 2>/dev/null || true
+      die "mariadb-$x did not answer mariadb-admin ping within ${MARIADB_START_TIMEOUT}s; see $data/error.log"
+    fi
+    sleep 0.2
+  done
+}
+
+# Accounts exist on both nodes but are created with the binlog off: each node
+# gets its own copy, and nothing replicates into the peer's identical copy.
+mdb_create_accounts() {
+  local x=$1 drops="" host
+  # install-db also creates password-less root@127.0.0.1, root@::1 and
+  # root@<hostname> (the latter only draws warnings under skip-name-resolve);
+  # root stays reachable over the socket only.
+  while read -r host; do
+    if [[ -n "$host" ]]; then drops+="DROP USER 'root'@'$host';"$'\n'; fi
+  done < <(mdb_sql "$x" -e "SELECT host FROM mysql.user WHERE user = 'root' AND host <> 'localhost'")
+  mdb_sql "$x" <<SQL
+SET sql_log_bin = 0;
+$drops
+CREATE DATABASE IF NOT EXISTS catalog CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE USER IF NOT EXISTS 'catalog'@'127.0.0.1' IDENTIFIED BY 'catalog';
+GRANT ALL PRIVILEGES ON catalog.* TO 'catalog'@'127.0.0.1';
+CREATE USER IF NOT EXISTS 'repl'@'127.0.0.1' IDENTIFIED BY 'repl';
+GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1';
+CREATE USER IF NOT EXISTS 'haproxy_check'@'127.0.0.1';
+SQL
+  mdb_ensure_monitor_account "$x"
+}
+
+# Read-only account for replication state (metrics, status, tests); also added to stacks made before it existed.
+mdb_ensure_monitor_account() {
+  mdb_sql "$1" <<SQL
+SET sql_log_bin = 0;
+CREATE USER IF NOT EXISTS 'monitor'@'127.0.0.1' IDENTIFIED BY 'monitor';
+GRANT SLAVE MONITOR, REPLICATION CLIENT, PROCESS ON *.* TO 'monitor'@'127.0.0.1';
+SQL
+}
+
+# Makes node X a replica of its peer (GTID based, so a restart or a crash
+# resumes from mysql.gtid_slave_pos, which is transactional).
+mdb_configure_replication() {
+  local x=$1 peer_port
+  peer_port=$(mdb_port "$(mdb_peer "$x")")
+  mdb_sql "$x" <<SQL
+STOP SLAVE;
+CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$peer_port,
+  MASTER_USER='repl', MASTER_PASSWORD='repl',
+  MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2;
+START SLAVE;
+SQL
+}
+
+# Node X is new but its peer kept its data (someone deleted X's datadir, or
+# X's bootstrap crashed later on): replaying the peer's binlog would not do,
+# since X skips events carrying its own server-id, i.e. everything the old X
+# wrote.  So X is cloned from a consistent dump of the peer, and both sides
+# are pointed at the GTID position of that dump.
+mdb_clone_from_peer() {
+  local x=$1 peer dump pos dbs
+  peer=$(mdb_peer "$x")
+  mdb_ping "$peer" || die "mariadb-$x must be cloned from mariadb-$peer, which is not running; start both"
+  log "mariadb-$x: cloning data from mariadb-$peer"
+  dbs=$(mdb_sql "$peer" -e "SELECT schema_name FROM information_schema.schemata
+    WHERE schema_name NOT IN ('mysql','sys','information_schema','performance_schema')" | tr '\n' ' ')
+  dump="$(mdb_dir "$x")/clone.sql"
+  # shellcheck disable=SC2086 # $dbs is a list of plain names
+  mariadb-dump --defaults-file="$(mdb_cnf "$peer")" --single-transaction --gtid \
+    --master-data=2 --routines --triggers --events --databases $dbs >"$dump" ||
+    die "dumping mariadb-$peer failed"
+  pos=$(sed -n "s/^-- SET GLOBAL gtid_slave_pos='\([^']*\)'.*/\1/p" "$dump" | head -n1)
+  { echo 'SET sql_log_bin = 0;'; cat "$dump"; } | mdb_sql "$x" || die "loading the clone into mariadb-$x failed"
+  rm -f "$dump"
+  local peer_port
+  peer_port=$(mdb_port "$peer")
+  # X's binlog continues the pair's GTID history, so the peer can resume
+  # from the dump position on it.
+  mdb_sql "$x" <<SQL
+STOP SLAVE;
+RESET MASTER;
+SET GLOBAL gtid_binlog_state = '$pos';
+SET GLOBAL gtid_slave_pos = '$pos';
+CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$peer_port,
+  MASTER_USER='repl', MASTER_PASSWORD='repl',
+  MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2;
+START SLAVE;
+SQL
+  mdb_sql "$peer" <<SQL
+STOP SLAVE;
+SET GLOBAL gtid_slave_pos = '$pos';
+START SLAVE;
+SQL
+  log "mariadb-$x: cloned from mariadb-$peer at GTID '$pos'"
+}
+
+start_mariadb() {
+  local x nodes=() new=() launched=()
+  for x in a b; do
+    selected "mariadb-$x" && nodes+=("$x")
+  done
+  ((${#nodes[@]})) || return 0
+
+  for x in "${nodes[@]}"; do
+    if already_up "mariadb-$x" "$(mdb_port "$x")" "$MARIADB_START_TIMEOUT"; then
+      continue
+    fi
+    mdb_render_cnf "$x"
+    local state
+    state=$(mdb_prepare_datadir "$x") # (not inside [[ ]]: its die must stop us)
+    [[ "$state" != new ]] || new+=("$x")
+    mdb_launch "$x"
+    launched+=("$x")
+  done
+  # both nodes start in parallel; now wait for each
+  for x in "${launched[@]}"; do
+    mdb_wait "$x"
+    log "started mariadb-$x (pid $(cat "$(pid_file "mariadb-$x")"), port $(mdb_port "$x"))"
+    [[ -f "$(mdb_marker "$x")" ]] && mdb_ensure_monitor_account "$x"
+  done
+  ((${#new[@]})) || return 0
+
+  for x in "${new[@]}"; do
+    mdb_create_accounts "$x"
+  done
+  for x in "${new[@]}"; do
+    local peer
+    peer=$(mdb_peer "$x")
+    if [[ -f "$(mdb_marker "$peer")" ]] && [[ " ${new[*]} " != *" $peer "* ]]; then
+      mdb_clone_from_peer "$x"
+    else
+      mdb_configure_replication "$x"
+    fi
+    date '+%F %T' >"$(mdb_marker "$x")"
+    log "bootstrapped mariadb-$x (database catalog, users catalog/repl/haproxy_check, replicating from mariadb-$(mdb_peer "$x"))"
+  done
+}
+
+# -------------------------------------------------------------- HAProxy --
+
+start_haproxy_db() {
+  selected haproxy-db || return 0
+  already_up haproxy-db "$PORT_HAPROXY_DB_WRITER" "$HAPROXY_START_TIMEOUT" && return 0
+  local dir="$STACK_DIR/haproxy-db" cfg
+  cfg="$dir/haproxy.cfg"
+  mkdir -p "$dir"
+  render_template "$INFRA_DIR/haproxy/db.cfg.tmpl" "$cfg" \
+    STATE_DIR="$dir" WRITER_PORT="$PORT_HAPROXY_DB_WRITER" \
+    READER_PORT="$PORT_HAPROXY_DB_READER" STATS_PORT="$PORT_HAPROXY_DB_STATS" \
+    MARIADB_A_PORT="$PORT_MARIADB_A" MARIADB_B_PORT="$PORT_MARIADB_B"
+  if ! haproxy -c -q -f "$cfg" >"$dir/check.log" 2>&1; then
+    cat "$dir/check.log" >&2
+    die "haproxy config $cfg is invalid (see above)"
+  fi
+  local p
+  for p in "$PORT_HAPROXY_DB_WRITER" "$PORT_HAPROXY_DB_READER" "$PORT_HAPROXY_DB_STATS"; do
+    ensure_port_free haproxy-db "$p"
+  done
+  rm -f "$dir/haproxy-db.sock"
+  local pid
+  # -db: stay in the foreground so the recorded pid is haproxy itself
+  pid=$(start_bg haproxy-db haproxy -db -f "$cfg")
+  for p in "$PORT_HAPROXY_DB_WRITER" "$PORT_HAPROXY_DB_READER" "$PORT_HAPROXY_DB_STATS"; do
+    wait_port "$p" "$HAPROXY_START_TIMEOUT" "$pid" ||
+      die "haproxy-db (pid $pid) is not listening on $p; see $STACK_LOG_DIR/haproxy-db.log"
+  done
+  log "started haproxy-db (pid $pid, writer $PORT_HAPROXY_DB_WRITER, reader $PORT_HAPROXY_DB_READER, stats http://127.0.0.1:$PORT_HAPROXY_DB_STATS/)"
+}
+
+# ---------------------------------------------------------------- Redis --
+
+redis_ping() { [[ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" == PONG ]]; }
+
+# redis_wait NAME PORT PID
+redis_wait() {
+  local name=$1 port=$2 pid=$3
+  local deadline=$((SECONDS + REDIS_START_TIMEOUT))
+  until redis_ping "$port"; do
+    if ! pid_alive "$pid"; then
+      tail -n 15 "$STACK_LOG_DIR/$name.log" >&2 2>/dev/null || true
+      die "$name (pid $pid) exited during startup; see $STACK_LOG_DIR/$name.log"
+    fi
+    if ((SECONDS >= deadline)); then
+      die "$name did not answer PING on port $port within ${REDIS_START_TIMEOUT}s; see $STACK_LOG_DIR/$name.log"
+    fi
+    sleep 0.1
+  done
+}
+
+redis_role() { redis-cli -h 127.0.0.1 -p "$1" info replication 2>/dev/null | tr -d '\r' | sed -n 's/^role://p'; }
+
+# Port of the Redis node that is the primary right now (it may be the
+# "replica" after a Sentinel failover); empty if nobody knows.
+redis_current_primary_port() {
+  local addr p
+  if is_running redis-sentinel "$PORT_REDIS_SENTINEL"; then
+    addr=$(redis-cli -h 127.0.0.1 -p "$PORT_REDIS_SENTINEL" sentinel get-master-addr-by-name catalog 2>/dev/null | tail -n1)
+    # mid-failover Sentinel may still name the old, dead primary
+    if [[ "$addr" =~ ^[0-9]+$ && "$(redis_role "$addr")" == master ]]; then
+      echo "$addr"
+      return 0
+    fi
+  fi
+  for p in "$PORT_REDIS_PRIMARY" "$PORT_REDIS_REPLICA"; do
+    if [[ "$(redis_role "$p")" == master ]]; then
+      echo "$p"
+      return 0
+    fi
+  done
+}
+
+# start_redis_node NAME TEMPLATE PORT
+start_redis_node() {
+  local name=$1 tmpl=$2 port=$3
+  selected "$name" || return 0
+  already_up "$name" "$port" "$REDIS_START_TIMEOUT" && return 0
+  local dir="$STACK_DIR/$name"
+  mkdir -p "$dir"
+  render_template "$INFRA_DIR/redis/$tmpl" "$dir/redis.conf" \
+    PORT="$port" DIR="$dir" MAXMEMORY="$REDIS_MAXMEMORY" PRIMARY_PORT="$PORT_REDIS_PRIMARY"
+  ensure_port_free "$name" "$port"
+  # Rejoining after a Sentinel failover: follow the current primary instead
+  # of coming up as a second primary (or replicating from a replica).
+  local extra=() cur
+  cur=$(redis_current_primary_port)
+  if [[ -n "$cur" && "$cur" != "$port" && "$cur" != "$PORT_REDIS_PRIMARY" ]] && redis_ping "$cur"; then
+    log "$name: the current primary is 127.0.0.1:$cur (failed over); starting as its replica"
+    extra=(--replicaof 127.0.0.1 "$cur")
+  fi
+  local pid
+  pid=$(start_bg "$name" redis-server "$dir/redis.conf" "${extra[@]}")
+  redis_wait "$name" "$port" "$pid"
+  log "started $name (pid $pid, port $port)"
+}
+
+start_redis_sentinel() {
+  local fresh_topology=$1
+  selected redis-sentinel || return 0
+  already_up redis-sentinel "$PORT_REDIS_SENTINEL" "$REDIS_START_TIMEOUT" && return 0
+  local dir="$STACK_DIR/redis-sentinel" conf
+  conf="$dir/sentinel.conf"
+  mkdir -p "$dir"
+  # Sentinel owns this file once it exists (it records replicas, epochs and
+  # the current primary).  The exception: after a failover both Redis nodes
+  # were just restarted from their templates (primary is primary again), so
+  # a config still naming the old replica as primary would be wrong.
+  if [[ -f "$conf" ]] && ((fresh_topology)) &&
+    ! grep -q "^sentinel monitor catalog 127.0.0.1 $PORT_REDIS_PRIMARY " "$conf"; then
+    log "sentinel.conf names a different primary (earlier failover); re-seeding it from the template"
+    rm -f "$conf"
+  fi
+  if [[ ! -f "$conf" ]]; then
+    render_template "$INFRA_DIR/redis/sentinel.conf.tmpl" "$conf" \
+      PORT="$PORT_REDIS_SENTINEL" DIR="$dir" PRIMARY_PORT="$PORT_REDIS_PRIMARY"
+  fi
+  ensure_port_free redis-sentinel "$PORT_REDIS_SENTINEL"
+  local pid
+  pid=$(start_bg redis-sentinel redis-sentinel "$conf")
+  redis_wait redis-sentinel "$PORT_REDIS_SENTINEL" "$pid"
+  log "started redis-sentinel (pid $pid, port $PORT_REDIS_SENTINEL, monitoring 'catalog')"
+}
+
+start_redis() {
+  local fresh_topology=1
+  if is_running redis-primary || is_running redis-replica; then
+    fresh_topology=0
+  fi
+  start_redis_node redis-primary primary.conf.tmpl "$PORT_REDIS_PRIMARY"
+  start_redis_node redis-replica replica.conf.tmpl "$PORT_REDIS_REPLICA"
+  start_redis_sentinel "$fresh_topology"
+}
+
+# ------------------------------------------------------------------ env --
+
+env_pairs() {
+  cat <<EOF
+STACK_NAME=$STACK_NAME
+STACK_DIR=$STACK_DIR
+REDIS_URL=redis://127.0.0.1:$PORT_REDIS_PRIMARY
+REDIS_REPLICA_URL=redis://127.0.0.1:$PORT_REDIS_REPLICA
+REDIS_SENTINEL_HOST=127.0.0.1
+REDIS_SENTINEL_PORT=$PORT_REDIS_SENTINEL
+REDIS_SENTINEL_NAME=catalog
+MYSQL_WRITER_HOST=127.0.0.1
+MYSQL_WRITER_PORT=$PORT_HAPROXY_DB_WRITER
+MYSQL_READER_HOST=127.0.0.1
+MYSQL_READER_PORT=$PORT_HAPROXY_DB_READER
+MYSQL_USER=catalog
+MYSQL_PASSWORD=catalog
+MYSQL_DATABASE=catalog
+MYSQL_A_PORT=$PORT_MARIADB_A
+MYSQL_B_PORT=$PORT_MARIADB_B
+MYSQL_MONITOR_USER=monitor
+MYSQL_MONITOR_PASSWORD=monitor
+HAPROXY_DB_STATS_PORT=$PORT_HAPROXY_DB_STATS
+SERVICE_PORTS=$PORT_SERVICE_1,$PORT_SERVICE_2
+VARNISH_PORTS=$PORT_VARNISH_1,$PORT_VARNISH_2
+FRONT_PORT=$PORT_FRONT
+EOF
+}
+
+env_shell() {
+  local k v q="'"
+  while IFS='=' read -r k v; do
+    if [[ ! "$v" =~ ^[A-Za-z0-9_./:,@+-]*$ ]]; then
+      v="$q${v//$q/$q\\$q$q}$q"
+    fi
+    printf 'export %s=%s\n' "$k" "$v"
+  done < <(env_pairs)
+}
+
+json_escape() {
+  local s=$1
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  printf '%s' "$s"
+}
+
+# All values are strings, exactly as the process environment would hold them.
+env_json() {
+  local k v first=1
+  printf '{\n'
+  while IFS='=' read -r k v; do
+    ((first)) || printf ',\n'
+    first=0
+    printf '  "%s": "%s"' "$k" "$(json_escape "$v")"
+  done < <(env_pairs)
+  printf '\n}\n'
+}
+
+write_env_files() {
+  mkdir -p "$STACK_DIR"
+  {
+    echo "# generated by scripts/stack.sh start; source it to reach stack '$STACK_NAME'"
+    env_shell
+  } >"$STACK_DIR/env.sh.tmp"
+  env_json >"$STACK_DIR/env.json.tmp"
+  mv -f "$STACK_DIR/env.sh.tmp" "$STACK_DIR/env.sh"
+  mv -f "$STACK_DIR/env.json.tmp" "$STACK_DIR/env.json"
+}
+
+export_env() {
+  local k v
+  while IFS='=' read -r k v; do
+    export "$k=$v"
+  done < <(env_pairs)
+}
+
+# ------------------------------------------------------------- commands --
+
+cmd_start() {
+  stack_lock
+  check_port_offset
+  mkdir -p "$STACK_PID_DIR" "$STACK_LOG_DIR"
+  clean_stale_pids
+  local t0=$SECONDS
+
+  start_mariadb
+  start_haproxy_db
+  start_redis
+
+  write_env_files
+  export_env
+
+  # ---- APP HOOK ---------------------------------------------------------
+  # Service nodes, varnish, front haproxy, migrations and seeding belong to
+  # scripts/lib/stack-app.sh (not part of the infra).  It can use everything
+  # from lib/stack-common.sh and the exported env above, and should drop its
+  # pid files into $STACK_PID_DIR (front-*, varnish-*, service-*) so that
+  # 'stop' picks them up.
+  if app_selected && [[ -f "$APP_HOOK" ]]; then
+    # shellcheck source=/dev/null
+    source "$APP_HOOK"
+    stack_app_start
+  fi
+  # -----------------------------------------------------------------------
+
+  log "stack '$STACK_NAME' is up ($((SECONDS - t0))s); settings in $STACK_DIR/env.sh and env.json"
+}
+
+cmd_stop() {
+  local purge=0
+  while (($#)); do
+    case "$1" in
+      --purge) purge=1 ;;
+      -*) die "unknown option $1" ;;
+      *) COMPONENT=$1 ;;
+    esac
+    shift
+  done
+  validate_component
+  if ((purge)) && [[ -n "$COMPONENT" ]]; then
+    die "--purge deletes the whole stack; don't combine it with a component"
+  fi
+  if [[ ! -d "$STACK_DIR" ]]; then
+    log "nothing to stop ($STACK_DIR does not exist)"
+    return 0
+  fi
+  stack_lock
+
+  # optional: the app script may want to stop its own way first
+  if app_selected && [[ -f "$APP_HOOK" ]]; then
+    # shellcheck source=/dev/null
+    source "$APP_HOOK"
+    if declare -F stack_app_stop >/dev/null; then
+      stack_app_stop || warn "stack_app_stop failed; stopping by pid files"
+    fi
+  fi
+
+  local globs
+  read -r -a globs <<<"$(component_globs)"
+  local failed=0
+  stop_all_pids "${globs[@]}" || failed=1
+
+  # double-check: nothing selected may survive
+  local name left=()
+  while read -r name; do
+    [[ -n "$name" ]] || continue
+    if read_pid "$name" >/dev/null; then left+=("$name"); fi
+  done < <(pid_names_in_stop_order "${globs[@]}")
+  if ((${#left[@]} || failed)); then
+    die "still running: ${left[*]:-see warnings above}"
+  fi
+
+  if ((purge)); then
+    if [[ -n "$(pid_names_in_stop_order)" ]]; then
+      die "refusing to purge: pid files left in $STACK_PID_DIR"
+    fi
+    case "$STACK_DIR" in
+      "$STACK_ROOT"/.stack/?*) rm -rf "$STACK_DIR" ;;
+      *) die "refusing to delete unexpected path $STACK_DIR" ;;
+    esac
+    log "purged $STACK_DIR"
+  fi
+}
+
+STATUS_OK=1
+status_line() {
+  # status_line NAME PORT -> prints the line; returns 0 if up
+  local name=$1 port=$2 pid
+  if pid=$(read_pid "$name"); then
+    if port_listening "$port"; then
+      printf '%-15s running  pid %-8s port %s\n' "$name" "$pid" "$port"
+      return 0
+    fi
+    printf '%-15s BROKEN   pid %-8s port %s not listening\n' "$name" "$pid" "$port"
+  else
+    printf '%-15s stopped  %-12s port %s\n' "$name" "" "$port"
+  fi
+  STATUS_OK=0
+  return 1
+}
+
+# Value of KEY in the "   Key: value" lines of a \G result on stdin.
+vertical_field() { awk -v k="$1" '$1 == k":" {sub(/^[^:]*: ?/, ""); print; exit}'; }
+
+status_mariadb() {
+  local x=$1 out io sql lag err
+  status_line "mariadb-$x" "$(mdb_port "$x")" || return 0
+  if ! out=$(mariadb --defaults-file="$(mdb_cnf "$x")" --connect-timeout=5 -e 'SHOW SLAVE STATUS\G' 2>&1); then
+    printf '    replication: cannot query (%s)\n' "$out"
+    STATUS_OK=0
+    return 0
+  fi
+  if [[ -z "$out" ]]; then
+    printf '    replication: not configured\n'
+    STATUS_OK=0
+    return 0
+  fi
+  io=$(vertical_field Slave_IO_Running <<<"$out")
+  sql=$(vertical_field Slave_SQL_Running <<<"$out")
+  lag=$(vertical_field Seconds_Behind_Master <<<"$out")
+  printf '    replication from mariadb-%s: Slave_IO_Running=%s Slave_SQL_Running=%s Seconds_Behind_Master=%s Gtid_IO_Pos=%s\n' \
+    "$(mdb_peer "$x")" "$io" "$sql" "$lag" "$(vertical_field Gtid_IO_Pos <<<"$out")"
+  err=$(vertical_field Last_IO_Error <<<"$out")
+  [[ -z "$err" ]] || printf '    Last_IO_Error: %s\n' "$err"
+  err=$(vertical_field Last_SQL_Error <<<"$out")
+  [[ -z "$err" ]] || printf '    Last_SQL_Error: %s\n' "$err"
+  [[ "$io" == Yes && "$sql" == Yes ]] || STATUS_OK=0
+}
+
+status_haproxy_db() {
+  status_line haproxy-db "$PORT_HAPROXY_DB_WRITER" || return 0
+  printf '    writer %s, reader %s, stats http://127.0.0.1:%s/\n' \
+    "$PORT_HAPROXY_DB_WRITER" "$PORT_HAPROXY_DB_READER" "$PORT_HAPROXY_DB_STATS"
+  command -v curl >/dev/null 2>&1 || return 0
+  local csv
+  csv=$(curl -fsS --max-time 2 "http://127.0.0.1:$PORT_HAPROXY_DB_STATS/;csv" 2>/dev/null) || return 0
+  # columns: pxname svname ... status(18) weight(19) act(20) bck(21)
+  # a node HAProxy doesn't route to counts as "not up", whatever its process does
+  awk -F, '$1 ~ /^mysql-/ && $2 !~ /^(FRONTEND|BACKEND)$/ {
+             printf "    %-13s %-10s %-6s%s\n", $1, $2, $18, ($21 == 1 ? " (backup)" : "")
+             if ($18 !~ /^UP/) bad = 1 }
+           END { exit bad }' <<<"$csv" || STATUS_OK=0
+}
+
+redis_info_field() { awk -F: -v k="$1" '$1 == k {sub(/\r$/, "", $2); print $2; exit}'; }
+
+status_redis() {
+  local name=$1 port=$2 info role keys mem maxmem extra=""
+  status_line "$name" "$port" || return 0
+  info=$(redis-cli -h 127.0.0.1 -p "$port" info 2>/dev/null | tr -d '\r') || true
+  role=$(redis_info_field role <<<"$info")
+  keys=$(grep '^db[0-9]*:' <<<"$info" | tr '\n' ' ' || true)
+  mem=$(redis_info_field used_memory_human <<<"$info")
+  maxmem=$(redis_info_field maxmemory_human <<<"$info")
+  if [[ "$role" == slave ]]; then
+    local link
+    link=$(redis_info_field master_link_status <<<"$info")
+    extra=" master=$(redis_info_field master_host <<<"$info"):$(redis_info_field master_port <<<"$info") link=$link"
+    [[ "$link" == up ]] || STATUS_OK=0
+  elif [[ "$role" == master ]]; then
+    extra=" connected_slaves=$(redis_info_field connected_slaves <<<"$info")"
+  fi
+  printf '    role=%s%s keyspace: %s memory: %s / maxmemory %s (%s)\n' \
+    "$role" "$extra" "${keys:-empty}" "$mem" "$maxmem" "$(redis_info_field maxmemory_policy <<<"$info")"
+}
+
+# Exactly one of the two nodes may be primary; which one is Sentinel's call.
+status_redis_topology() {
+  local r1 r2
+  r1=$(redis_role "$PORT_REDIS_PRIMARY")
+  r2=$(redis_role "$PORT_REDIS_REPLICA")
+  if [[ "$r1" == master && "$r2" == master ]]; then
+    printf '    redis: BOTH nodes are primaries (split after a failover?); Sentinel should demote one\n'
+    STATUS_OK=0
+  elif [[ "$r1" == slave && "$r2" == master ]]; then
+    printf '    redis: failed over, redis-replica (:%s) is the primary now\n' "$PORT_REDIS_REPLICA"
+  fi
+}
+
+status_sentinel() {
+  status_line redis-sentinel "$PORT_REDIS_SENTINEL" || return 0
+  local addr
+  addr=$(redis-cli -h 127.0.0.1 -p "$PORT_REDIS_SENTINEL" sentinel get-master-addr-by-name catalog 2>/dev/null | paste -sd: - || true)
+  local info
+  info=$(redis-cli -h 127.0.0.1 -p "$PORT_REDIS_SENTINEL" info sentinel 2>/dev/null | tr -d '\r' | grep '^master0:' || true)
+  printf '    catalog primary at %s; %s\n' "${addr:-unknown}" "${info#master0:}"
+}
+
+cmd_status() {
+  COMPONENT=${1:-}
+  validate_component
+  echo "stack '$STACK_NAME' (offset $STACK_PORT_OFFSET) in $STACK_DIR"
+  selected mariadb-a && status_mariadb a
+  selected mariadb-b && status_mariadb b
+  selected haproxy-db && status_haproxy_db
+  selected redis-primary && status_redis redis-primary "$PORT_REDIS_PRIMARY"
+  selected redis-replica && status_redis redis-replica "$PORT_REDIS_REPLICA"
+  selected redis-sentinel && status_sentinel
+  if selected redis-primary || selected redis-replica; then
+    status_redis_topology
+  fi
+
+  # anything else that other scripts registered in the pids folder
+  local name port
+  while read -r name; do
+    [[ -n "$name" ]] || continue
+    [[ " ${INFRA_COMPONENTS[*]} " == *" $name "* ]] && continue
+    selected "$name" || continue
+    port=$(component_port "$name")
+    if [[ -n "$port" ]]; then
+      status_line "$name" "$port" || true
+    elif read_pid "$name" >/dev/null; then
+      printf '%-15s running  pid %s\n' "$name" "$(read_pid "$name")"
+    else
+      printf '%-15s stopped  (stale pid file)\n' "$name"
+      STATUS_OK=0
+    fi
+  done < <(pid_names_in_stop_order | tac)
+
+  # ---- APP HOOK ----
+  if app_selected && [[ -f "$APP_HOOK" ]]; then
+    export_env
+    # shellcheck source=/dev/null
+    source "$APP_HOOK"
+    if declare -F stack_app_status >/dev/null; then
+      stack_app_status || STATUS_OK=0
+    fi
+  fi
+
+  if ((STATUS_OK)); then
+    echo "=> all up"
+    return 0
+  fi
+  echo "=> NOT all up"
+  return 1
+}
+
+cmd_env() {
+  case "${1:-}" in
+    "") env_shell ;;
+    --json | json) env_json ;;
+    *) die "env takes no component; use 'env' or 'env --json'" ;;
+  esac
+}
+
+main() {
+  local cmd=${1:-}
+  (($#)) && shift
+  case "$cmd" in
+    start)
+      COMPONENT=${1:-}
+      validate_component
+      cmd_start
+      ;;
+    stop) cmd_stop "$@" ;;
+    status) cmd_status "$@" ;;
+    env) cmd_env "$@" ;;
+    -h | --help | help) usage ;;
+    *)
+      usage >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"
