@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
+
+/**
+ * Demo keys of the local stack (README: local only). sha256 of
+ * "local-demo-write-key" and "local-demo-read-key"; refused when NODE_ENV=production.
+ */
+export const DEMO_API_KEYS =
+  'demo-writer:write:c9a50224e9db8da872c5be4121ce51e6ff1a254f10461d6604e09dd14633961f,' +
+  'demo-reader:read:e111a193f4ba5d51c08cb72ff1ade65796e407aed1b29569dd3f90c80fe66db5';
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  NODE_NAME: z.string().min(1).default('node-1'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: int(28081),
+  SHUTDOWN_DRAIN_MS: int(2_000),
+  SHUTDOWN_GRACE_MS: int(10_000),
+  KEEP_ALIVE_TIMEOUT_MS: int(75_000),
+
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:26379'),
+  /** One Redis per record type is configuration, not code: unset means "same as REDIS_URL". */
+  REDIS_PRODUCT_URL: z.string().url().optional(),
+  REDIS_COMMAND_TIMEOUT_MS: int(2_000),
+
+  MYSQL_WRITER_HOST: z.string().default('127.0.0.1'),
+  MYSQL_WRITER_PORT: int(23316),
+  MYSQL_READER_HOST: z.string().default('127.0.0.1'),
+  MYSQL_READER_PORT: int(23317),
+  MYSQL_USER: z.string().default('catalog'),
+  MYSQL_PASSWORD: z.string().default('catalog'),
+  MYSQL_DATABASE: z.string().default('catalog'),
+  MYSQL_POOL_SIZE: int(20),
+
+  CACHE_TTL_SECONDS: int(3_600),
+  CACHE_TTL_JITTER: z.coerce.number().min(0).max(1).default(0.2),
+  NEGATIVE_TTL_SECONDS: int(60),
+  TOMBSTONE_TTL_SECONDS: int(600),
+  COALESCE_MAX_IDS: int(1_000),
+
+  HTTP_MAX_AGE: int(60),
+  HTTP_S_MAXAGE: int(300),
+  HTTP_STALE_WHILE_REVALIDATE: int(30),
+  HTTP_STALE_IF_ERROR: int(86_400),
+  HTTP_NOT_FOUND_MAX_AGE: int(10),
+
+  MAX_IDS: int(500),
+  MAX_BATCH_ITEMS: int(1_000),
+  BODY_LIMIT_BYTES: int(256 * 1024),
+  BATCH_BODY_LIMIT_BYTES: int(8 * 1024 * 1024),
+
+  API_KEYS: z.string().default(DEMO_API_KEYS),
+
+  RELAY_ENABLED: bool(true),
+  RELAY_INTERVAL_MS: int(1_000),
+  RELAY_GRACE_MS: int(2_000),
+  RELAY_LEASE_MS: int(5_000),
+  RELAY_BATCH: int(500),
+
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug']).default('info'),
+  LOG_DIR: z.string().optional(),
+  LOG_STDOUT: bool(true),
+
+  /** Fault injection for the crash-convergence test; ignored in production. */
+  CATALOG_FAILPOINT: z.enum(['', 'after-mysql-commit']).default(''),
+});
+
+export type AppConfig = z.infer<typeof schema> & { REDIS_PRODUCT_URL: string };
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const cfg = parsed.data;
+  if (cfg.NODE_ENV === 'production') {
+    if (cfg.API_KEYS === DEMO_API_KEYS) {
+      throw new ConfigError(
+        'Invalid configuration:\n  API_KEYS: must be set in production (the demo keys are local only)',
+      );
+    }
+    cfg.CATALOG_FAILPOINT = '';
+  }
+  return { ...cfg, REDIS_PRODUCT_URL: cfg.REDIS_PRODUCT_URL ?? cfg.REDIS_URL };
+}

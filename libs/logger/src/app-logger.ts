@@ -1,0 +1,134 @@
+import { LoggerService } from '@nestjs/common';
+import * as path from 'node:path';
+import * as winston from 'winston';
+import { requestContext } from './request-context';
+
+export const CHANNELS = ['main', 'http', 'redis', 'mysql', 'tiering', 'invalidation', 'relay'] as const;
+export type Channel = (typeof CHANNELS)[number];
+export type LogLevel = 'error' | 'warn' | 'info' | 'http' | 'verbose' | 'debug';
+type Meta = Record<string, unknown>;
+
+export interface LoggerOptions {
+  level: LogLevel;
+  nodeName: string;
+  dir?: string;
+  stdout: boolean;
+}
+
+const SECRET_KEY = /authorization|password|passwd|secret|token|api[-_]?key|cookie/i;
+
+/** Belt and braces: callers never pass secrets, and anything that looks like one is masked anyway. */
+const redact = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    if (SECRET_KEY.test(key)) info[key] = '[redacted]';
+  }
+  return info;
+});
+
+const withContext = (nodeName: string) =>
+  winston.format((info) => {
+    info.node = nodeName;
+    info.channel ??= 'main';
+    const ctx = requestContext.getStore();
+    if (ctx && info.requestId === undefined) info.requestId = ctx.requestId;
+    return info;
+  });
+
+const onlyChannel = (channel: Channel) =>
+  winston.format((info) => (info.channel === channel ? info : false))();
+
+export class ChannelLogger {
+  constructor(
+    private readonly root: winston.Logger,
+    readonly channel: Channel,
+  ) {}
+
+  error(message: string, meta: Meta = {}): void {
+    this.root.log('error', message, { ...meta, channel: this.channel });
+  }
+  warn(message: string, meta: Meta = {}): void {
+    this.root.log('warn', message, { ...meta, channel: this.channel });
+  }
+  info(message: string, meta: Meta = {}): void {
+    this.root.log('info', message, { ...meta, channel: this.channel });
+  }
+  http(message: string, meta: Meta = {}): void {
+    this.root.log('http', message, { ...meta, channel: this.channel });
+  }
+  debug(message: string, meta: Meta = {}): void {
+    this.root.log('debug', message, { ...meta, channel: this.channel });
+  }
+  isEnabled(level: LogLevel): boolean {
+    return this.root.isLevelEnabled(level);
+  }
+}
+
+/**
+ * winston behind Nest's LoggerService: JSON lines, a request id on every line of a request,
+ * one main log plus one file per channel when LOG_DIR is set.
+ */
+export class AppLogger implements LoggerService {
+  private readonly root: winston.Logger;
+  private readonly channels = new Map<Channel, ChannelLogger>();
+
+  constructor(options: LoggerOptions) {
+    const base = winston.format.combine(
+      withContext(options.nodeName)(),
+      redact(),
+      winston.format.timestamp(),
+      winston.format.errors({ stack: true }),
+    );
+    const transports: winston.transport[] = [];
+    if (options.stdout) transports.push(new winston.transports.Console({ format: winston.format.json() }));
+    if (options.dir) {
+      transports.push(
+        new winston.transports.File({
+          filename: path.join(options.dir, 'main.log'),
+          format: winston.format.json(),
+        }),
+      );
+      for (const channel of CHANNELS.filter((c) => c !== 'main')) {
+        transports.push(
+          new winston.transports.File({
+            filename: path.join(options.dir, `${channel}.log`),
+            format: winston.format.combine(onlyChannel(channel), winston.format.json()),
+          }),
+        );
+      }
+    }
+    if (transports.length === 0) transports.push(new winston.transports.Console({ silent: true }));
+    this.root = winston.createLogger({ level: options.level, format: base, transports });
+  }
+
+  channel(channel: Channel): ChannelLogger {
+    let logger = this.channels.get(channel);
+    if (!logger) {
+      logger = new ChannelLogger(this.root, channel);
+      this.channels.set(channel, logger);
+    }
+    return logger;
+  }
+
+  log(message: unknown, context?: string): void {
+    this.root.log('info', String(message), { context });
+  }
+  error(message: unknown, stack?: string, context?: string): void {
+    this.root.log('error', String(message), { stack, context });
+  }
+  warn(message: unknown, context?: string): void {
+    this.root.log('warn', String(message), { context });
+  }
+  debug(message: unknown, context?: string): void {
+    this.root.log('debug', String(message), { context });
+  }
+  verbose(message: unknown, context?: string): void {
+    this.root.log('verbose', String(message), { context });
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.root.on('finish', () => resolve());
+      this.root.end();
+    });
+  }
+}
