@@ -1,0 +1,48 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { AppConfig, ConfigModule } from '@app/config';
+import { DatabaseModule } from '@app/database';
+import { LoggerModule } from '@app/logger';
+import { MetricsModule } from '@app/metrics';
+import { RedisModule } from '@app/redis';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { HealthController } from './controllers/health.controller';
+import { MetricsController } from './controllers/metrics.controller';
+import { ProductController } from './controllers/product.controller';
+import { LeaseRepository } from './repositories/lease.repository';
+import { OutboxRepository } from './repositories/outbox.repository';
+import { ProductCacheRepository } from './repositories/product-cache.repository';
+import { ProductRepository } from './repositories/product.repository';
+import { LifecycleService } from './services/lifecycle.service';
+import { OutboxRelayService } from './services/outbox-relay.service';
+import { ProductReadService } from './services/product-read.service';
+import { ProductWriteService } from './services/product-write.service';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule,
+        MetricsModule,
+        RedisModule,
+        DatabaseModule,
+        TerminusModule,
+      ],
+      controllers: [ProductController, HealthController, MetricsController],
+      providers: [
+        ApiKeyGuard,
+        LifecycleService,
+        ProductReadService,
+        ProductWriteService,
+        OutboxRelayService,
+        ProductCacheRepository,
+        ProductRepository,
+        OutboxRepository,
+        LeaseRepository,
+      ],
+    };
+  }
+}

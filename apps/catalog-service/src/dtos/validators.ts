@@ -1,0 +1,70 @@
+import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+
+const LOCALE = /^[a-z]{2,3}(-[A-Z]{2})?$/;
+const ATTRIBUTE_KEY = /^[a-z][a-z0-9_]{0,63}$/;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A map of locale code (en, en-GB) to a non-empty string of at most maxLength characters. */
+export function IsLocaleMap(
+  opts: { maxLength: number; maxEntries?: number },
+  validationOptions?: ValidationOptions,
+) {
+  const maxEntries = opts.maxEntries ?? 30;
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isLocaleMap',
+      target: object.constructor,
+      propertyName,
+      options: validationOptions,
+      validator: {
+        validate(value: unknown) {
+          if (!isPlainObject(value)) return false;
+          const entries = Object.entries(value);
+          return (
+            entries.length >= 1 &&
+            entries.length <= maxEntries &&
+            entries.every(
+              ([k, v]) =>
+                LOCALE.test(k) && typeof v === 'string' && v.length >= 1 && v.length <= opts.maxLength,
+            )
+          );
+        },
+        defaultMessage(args: ValidationArguments) {
+          return `${args.property} must be an object of 1..${maxEntries} locale codes (like "en" or "de-DE") to non-empty strings of at most ${opts.maxLength} characters`;
+        },
+      },
+    });
+}
+
+/** Attribute map: snake_case keys to a string (<= 500 chars), a finite number or a boolean. */
+export function IsAttributeMap(validationOptions?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isAttributeMap',
+      target: object.constructor,
+      propertyName,
+      options: validationOptions,
+      validator: {
+        validate(value: unknown) {
+          if (!isPlainObject(value)) return false;
+          const entries = Object.entries(value);
+          return (
+            entries.length <= 50 &&
+            entries.every(
+              ([k, v]) =>
+                ATTRIBUTE_KEY.test(k) &&
+                ((typeof v === 'string' && v.length <= 500) ||
+                  (typeof v === 'number' && Number.isFinite(v)) ||
+                  typeof v === 'boolean'),
+            )
+          );
+        },
+        defaultMessage(args: ValidationArguments) {
+          return `${args.property} must be an object of at most 50 snake_case keys to strings (<= 500 characters), numbers or booleans`;
+        },
+      },
+    });
+}

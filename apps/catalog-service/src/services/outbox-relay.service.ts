@@ -1,0 +1,90 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { AppLogger } from '@app/logger';
+import { Metrics } from '@app/metrics';
+import { LeaseRepository } from '@catalog/repositories/lease.repository';
+import { OutboxRepository } from '@catalog/repositories/outbox.repository';
+import { ProductCacheRepository } from '@catalog/repositories/product-cache.repository';
+import { ProductRepository } from '@catalog/repositories/product.repository';
+
+const LEASE = 'outbox-relay';
+
+/**
+ * Every node runs the relay; a Redis lease lets one apply at a time. It applies outbox rows older than
+ * RELAY_GRACE_MS (the request that wrote them normally applied them already: re-applying is a no-op
+ * thanks to the version guard) and deletes them. On start-up it drains the whole outbox at once.
+ *
+ * Staleness bound after a crash between commit and Redis update, while any node runs:
+ * RELAY_GRACE_MS + RELAY_INTERVAL_MS + RELAY_LEASE_MS (lease of a dead holder expiring) = 8 s by default.
+ */
+@Injectable()
+export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+  private readonly log;
+
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly products: ProductRepository,
+    private readonly cache: ProductCacheRepository,
+    private readonly leases: LeaseRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+    logger: AppLogger,
+  ) {
+    this.log = logger.channel('relay');
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.RELAY_ENABLED) return;
+    try {
+      const n = await this.runOnce(0);
+      this.log.info('start-up outbox check done', { applied: n });
+    } catch (e) {
+      this.log.warn(`start-up outbox check failed, the periodic relay retries: ${(e as Error).message}`);
+    }
+    this.timer = setInterval(() => void this.tick(), this.config.RELAY_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running?.catch(() => 0);
+    await this.leases.release(LEASE, this.config.NODE_NAME).catch(() => undefined);
+  }
+
+  /** One pass: returns the number of outbox rows applied, or 0 when another node holds the lease. */
+  async runOnce(graceMs = this.config.RELAY_GRACE_MS): Promise<number> {
+    if (!(await this.leases.acquire(LEASE, this.config.NODE_NAME, this.config.RELAY_LEASE_MS))) return 0;
+    let total = 0;
+    for (;;) {
+      const entries = await this.outbox.pending(graceMs, this.config.RELAY_BATCH);
+      if (entries.length === 0) break;
+      const states = await this.products.findStates([...new Set(entries.map((e) => e.recordId))]);
+      const changed = await this.cache.applyVersions(states, this.config.TOMBSTONE_TTL_SECONDS);
+      await this.outbox.remove(entries.map((e) => e.id));
+      total += entries.length;
+      this.metrics.outboxApplied.inc({ by: 'relay' }, entries.length);
+      if (changed > 0)
+        this.log.warn('relay repaired redis keys a writer had not updated', {
+          changed,
+          rows: entries.length,
+        });
+      if (entries.length < this.config.RELAY_BATCH) break;
+      await this.leases.acquire(LEASE, this.config.NODE_NAME, this.config.RELAY_LEASE_MS);
+    }
+    return total;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = this.runOnce();
+    try {
+      await this.running;
+    } catch (e) {
+      this.log.warn(`relay pass failed: ${(e as Error).message}`);
+    } finally {
+      this.running = undefined;
+    }
+  }
+}

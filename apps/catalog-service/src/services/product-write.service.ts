@@ -1,0 +1,178 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { ConflictError, NotFoundError, PreconditionFailedError } from '@app/errors';
+import { AppLogger } from '@app/logger';
+import { Metrics } from '@app/metrics';
+import { serializeProduct } from '@catalog/dtos/product-document';
+import { parseBatchItem } from '@catalog/dtos/product-input';
+import type { BatchItemDto, BatchResultDto, ProductInputDto } from '@catalog/dtos/product.dto';
+import { ProductCacheRepository } from '@catalog/repositories/product-cache.repository';
+import {
+  NotStored,
+  Expect,
+  ProductRepository,
+  RowBuilder,
+  SkuTaken,
+  VersionMismatch,
+  WriteResult,
+} from '@catalog/repositories/product.repository';
+import { productEtag } from './product-read.service';
+
+export interface Precondition {
+  /** undefined: unconditional; null: `If-Match: *` (must exist); number: that version. */
+  version?: number | null;
+}
+
+const builder =
+  (id: number, input: ProductInputDto): RowBuilder =>
+  (version, now) => ({
+    sku: input.sku,
+    status: input.status,
+    doc: serializeProduct(id, version, now, input),
+  });
+
+/**
+ * MySQL first (version and outbox row in one transaction), then Redis, then the caches at the edge.
+ * If the process dies after the commit, the outbox relay finishes the job (OutboxRelayService).
+ */
+@Injectable()
+export class ProductWriteService {
+  constructor(
+    private readonly products: ProductRepository,
+    private readonly cache: ProductCacheRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+    private readonly logger: AppLogger,
+  ) {}
+
+  async put(id: number, input: ProductInputDto, pre: Precondition): Promise<WriteResult> {
+    const result = await this.translate(
+      () => this.products.upsert(id, expectation(pre), builder(id, input)),
+      id,
+      pre,
+    );
+    await this.afterCommit([result]);
+    this.metrics.writes.inc({ type: 'product', outcome: result.created ? 'created' : 'replaced' });
+    return result;
+  }
+
+  async delete(id: number, pre: Precondition): Promise<void> {
+    const result = await this.translate(() => this.products.softDelete(id, expectation(pre)), id, pre);
+    await this.afterCommit([result]);
+    this.metrics.writes.inc({ type: 'product', outcome: 'deleted' });
+  }
+
+  /** Invalid items are rejected one by one; the valid ones are written together. */
+  async batch(rawItems: readonly unknown[]): Promise<BatchResultDto[]> {
+    const results = new Array<BatchResultDto>(rawItems.length);
+    const valid: Array<{ index: number; item: BatchItemDto }> = [];
+    const seenIds = new Set<number>();
+    const seenSkus = new Set<string>();
+    rawItems.forEach((raw, index) => {
+      const parsed = parseBatchItem(raw);
+      if (!parsed.ok) {
+        results[index] = { id: idOf(raw), result: 'rejected', errors: parsed.errors };
+      } else if (seenIds.has(parsed.value.id)) {
+        results[index] = {
+          id: parsed.value.id,
+          result: 'rejected',
+          errors: ['id: appears earlier in this batch'],
+        };
+      } else if (seenSkus.has(parsed.value.sku)) {
+        results[index] = {
+          id: parsed.value.id,
+          result: 'rejected',
+          errors: ['sku: appears earlier in this batch'],
+        };
+      } else {
+        seenIds.add(parsed.value.id);
+        seenSkus.add(parsed.value.sku);
+        valid.push({ index, item: parsed.value });
+      }
+    });
+
+    const written = await this.writeValid(valid);
+    for (const { index, result } of written) results[index] = result;
+    const committed = written.flatMap((w) => (w.write ? [w.write] : []));
+    await this.afterCommit(committed);
+    for (const r of results) this.metrics.writes.inc({ type: 'product', outcome: r.result });
+    return results;
+  }
+
+  private async writeValid(valid: Array<{ index: number; item: BatchItemDto }>) {
+    const asResult = (index: number, w: WriteResult) => ({
+      index,
+      write: w,
+      result: { id: w.id, result: w.created ? 'created' : 'replaced', version: w.version } as BatchResultDto,
+    });
+    if (valid.length === 0) return [];
+    try {
+      const writes = await this.products.upsertMany(
+        valid.map(({ item }) => ({ id: item.id, build: builder(item.id, item) })),
+      );
+      return writes.map((w, i) => asResult(valid[i].index, w));
+    } catch (e) {
+      if (!(e instanceof SkuTaken)) throw e;
+    }
+    // A sku conflict fails the whole statement: fall back to one transaction per item to find the culprits.
+    const out = [];
+    for (const { index, item } of valid) {
+      try {
+        out.push(asResult(index, await this.products.upsert(item.id, undefined, builder(item.id, item))));
+      } catch (e) {
+        if (!(e instanceof SkuTaken)) throw e;
+        out.push({
+          index,
+          write: undefined,
+          result: {
+            id: item.id,
+            result: 'rejected',
+            errors: [`sku: ${item.sku} belongs to another product`],
+          } as BatchResultDto,
+        });
+      }
+    }
+    return out;
+  }
+
+  private async translate<T>(fn: () => Promise<T>, id: number, pre: Precondition): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof VersionMismatch) {
+        throw new PreconditionFailedError(
+          e.current === null
+            ? `product ${id} does not exist`
+            : `product ${id} is at ${productEtag(id, e.current)}, not ${pre.version === null ? '*' : productEtag(id, pre.version ?? 0)}`,
+        );
+      }
+      if (e instanceof NotStored) throw new NotFoundError(`product ${id} does not exist`);
+      if (e instanceof SkuTaken) throw new ConflictError(`sku ${e.sku} belongs to another product`);
+      throw e;
+    }
+  }
+
+  /** Best effort: what fails here stays in the outbox and the relay applies it within its bound. */
+  private async afterCommit(writes: readonly WriteResult[]): Promise<void> {
+    if (writes.length === 0) return;
+    if (this.config.CATALOG_FAILPOINT === 'after-mysql-commit') process.kill(process.pid, 'SIGKILL');
+    try {
+      await this.cache.applyVersions(writes, this.config.TOMBSTONE_TTL_SECONDS);
+    } catch (e) {
+      this.logger
+        .channel('redis')
+        .warn(`redis update after commit failed, left to the outbox relay: ${(e as Error).message}`, {
+          ids: writes.length,
+        });
+    }
+  }
+}
+
+function expectation(pre: Precondition): Expect {
+  return pre.version === undefined ? undefined : pre.version === null ? 'exists' : pre.version;
+}
+
+function idOf(raw: unknown): number | null {
+  const id = (raw as { id?: unknown } | null)?.id;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? id : null;
+}
