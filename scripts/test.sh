@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The README's test command. Small tests first, then medium and e2e against a real stack that this script
+# starts (STACK_NAME=test, ports +1000, data in .stack/test) and always stops again, also after a failure.
+#   scripts/test.sh [all|unit|medium|e2e]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+export STACK_NAME=${STACK_NAME:-test} STACK_PORT_OFFSET=${STACK_PORT_OFFSET:-1000}
+
+step() { printf '\n=== %s\n' "$*"; }
+
+# node:test on the compiled tests: Nest 12 ships ES modules, which Node loads natively (require(esm)) but
+# Jest's module runtime cannot. Path aliases resolve against dist-test through tsconfig-paths.
+run_tests() {
+  TS_NODE_PROJECT=tsconfig.test.json TS_NODE_BASEURL=./dist-test \
+    node -r tsconfig-paths/register --enable-source-maps --test --test-concurrency=1 --test-reporter=spec "$@"
+}
+
+step "typecheck, lint, build"
+npm run -s check
+npm run -s lint
+npm run -s build
+rm -rf dist-test && npx tsc -p tsconfig.test.json
+
+if [[ $what == all || $what == unit ]]; then
+  step "small tests"
+  run_tests $(find dist-test/apps dist-test/libs -name '*.spec.js')
+fi
+[[ $what == unit ]] && exit 0
+
+trap 'step "stopping the test stack"; scripts/stack.sh stop' EXIT
+step "starting the test stack ($STACK_NAME, port offset $STACK_PORT_OFFSET)"
+# Medium tests run the app in process and count queries on the servers, so no service nodes yet.
+SERVICE_NODES=0 SEED_PRODUCTS=1000 scripts/stack.sh start
+
+if [[ $what == all || $what == medium ]]; then
+  step "medium tests (real Redis and MariaDB)"
+  run_tests $(find dist-test/test/medium -name '*.test.js')
+fi
+if [[ $what == all || $what == e2e ]]; then
+  step "e2e tests (the whole stack over HTTP)"
+  SERVICE_NODES=2 SEED_PRODUCTS=1000 scripts/stack.sh start
+  e2e=$(find dist-test/test/e2e -name '*.test.js' 2>/dev/null || true)
+  [[ -z $e2e ]] || run_tests $e2e
+fi

@@ -1,0 +1,303 @@
+import { describe, it, before, after } from 'node:test';
+import { expect } from 'expect';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type Redis from 'ioredis';
+import type { Connection } from 'mysql2/promise';
+import { freshIds, mysqlServer, product, READ_KEY, redis, startApp, WRITE_KEY } from '../support/stack';
+
+type Case = {
+  name: string;
+  method: 'GET' | 'PUT' | 'DELETE' | 'POST';
+  url: string;
+  status: number;
+  headers?: Record<string, string>;
+  payload?: string | object;
+};
+
+describe('bad input on every route', () => {
+  let app: NestFastifyApplication;
+  let r: Redis;
+  let db: Connection;
+  const [id, other] = freshIds(2);
+  const writer = { authorization: `Bearer ${WRITE_KEY}` };
+  const json = { ...writer, 'content-type': 'application/json' };
+  const valid = product(`BAD-${id}`);
+
+  const snapshot = async () => {
+    const [rows] = await db.query('SELECT id, version, doc FROM products WHERE id IN (?) ORDER BY id', [
+      [id, other],
+    ]);
+    return { rows, cache: await r.mget(`product:${id}`, `product:${other}`) };
+  };
+
+  before(async () => {
+    app = await startApp();
+    r = redis();
+    db = await mysqlServer('a');
+    const res = await app.inject({
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      headers: writer,
+      payload: valid,
+    });
+    expect(res.statusCode).toBe(201);
+  });
+
+  after(async () => {
+    await app.close();
+    r.disconnect();
+    await db.end();
+  });
+
+  const ids501 = Array.from({ length: 501 }, (_, i) => i + 1).join(',');
+  const cases: Case[] = [
+    { name: 'malformed id', method: 'GET', url: '/v1/products/abc', status: 400 },
+    { name: 'negative id', method: 'GET', url: '/v1/products/-5', status: 400 },
+    { name: 'zero id', method: 'GET', url: '/v1/products/0', status: 400 },
+    { name: 'non-integer id', method: 'GET', url: '/v1/products/1.5', status: 400 },
+    { name: 'exponent id', method: 'GET', url: '/v1/products/1e3', status: 400 },
+    { name: 'id over 2^53-1', method: 'GET', url: '/v1/products/9007199254740992', status: 400 },
+    { name: 'empty ids', method: 'GET', url: '/v1/products?ids=', status: 400 },
+    { name: 'missing ids', method: 'GET', url: '/v1/products', status: 400 },
+    { name: 'malformed ids', method: 'GET', url: '/v1/products?ids=1,x,3', status: 400 },
+    { name: 'empty element in ids', method: 'GET', url: '/v1/products?ids=1,,3', status: 400 },
+    { name: '501 distinct ids', method: 'GET', url: `/v1/products?ids=${ids501}`, status: 400 },
+    {
+      name: 'duplicate ids beyond 500 distinct',
+      method: 'GET',
+      url: `/v1/products?ids=${ids501},1,2`,
+      status: 400,
+    },
+    {
+      name: 'PUT with malformed id',
+      method: 'PUT',
+      url: '/v1/products/x1',
+      status: 400,
+      headers: json,
+      payload: valid,
+    },
+    {
+      name: 'PUT with wrong JSON types',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 400,
+      headers: json,
+      payload: { ...valid, sku: 42, name: 'plain string' },
+    },
+    {
+      name: 'PUT with unknown field',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 400,
+      headers: json,
+      payload: { ...valid, price: 10 },
+    },
+    {
+      name: 'PUT with server-set fields',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 400,
+      headers: json,
+      payload: { ...valid, version: 99 },
+    },
+    {
+      name: 'PUT with an over-long name',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 400,
+      headers: json,
+      payload: { ...valid, name: { en: 'x'.repeat(201) } },
+    },
+    {
+      name: 'PUT with a non-https image',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 400,
+      headers: json,
+      payload: { ...valid, images: [{ url: 'ftp://x/y.jpg' }] },
+    },
+    {
+      name: 'PUT with a JSON array body',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 400,
+      headers: json,
+      payload: '[1,2]',
+    },
+    {
+      name: 'PUT with malformed JSON',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 400,
+      headers: json,
+      payload: '{"sku":',
+    },
+    {
+      name: 'PUT with an oversized body',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 413,
+      headers: json,
+      payload: { ...valid, description: { en: 'x'.repeat(300_000) } },
+    },
+    {
+      name: 'PUT with wrong Content-Type',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 415,
+      headers: { ...writer, 'content-type': 'text/plain' },
+      payload: JSON.stringify(valid),
+    },
+    {
+      name: 'PUT without a key',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 401,
+      headers: { 'content-type': 'application/json' },
+      payload: valid,
+    },
+    {
+      name: 'PUT with a wrong key',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 401,
+      headers: { authorization: 'Bearer not-a-real-key', 'content-type': 'application/json' },
+      payload: valid,
+    },
+    {
+      name: 'PUT with a malformed Authorization',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 401,
+      headers: { authorization: WRITE_KEY, 'content-type': 'application/json' },
+      payload: valid,
+    },
+    {
+      name: 'PUT with a read-only key',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 403,
+      headers: { authorization: `Bearer ${READ_KEY}`, 'content-type': 'application/json' },
+      payload: valid,
+    },
+    {
+      name: 'PUT with a mismatched If-Match',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 412,
+      headers: { ...json, 'if-match': `"p${id}-v42"` },
+      payload: { ...valid, brand: 'changed' },
+    },
+    {
+      name: 'PUT with a garbage If-Match',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 412,
+      headers: { ...json, 'if-match': 'W/"whatever"' },
+      payload: { ...valid, brand: 'changed' },
+    },
+    {
+      name: 'PUT taking the sku of another product',
+      method: 'PUT',
+      url: `/v1/products/${other}`,
+      status: 409,
+      headers: json,
+      payload: valid,
+    },
+    { name: 'DELETE without a key', method: 'DELETE', url: `/v1/products/${id}`, status: 401 },
+    {
+      name: 'DELETE with a read-only key',
+      method: 'DELETE',
+      url: `/v1/products/${id}`,
+      status: 403,
+      headers: { authorization: `Bearer ${READ_KEY}` },
+    },
+    {
+      name: 'DELETE with a mismatched If-Match',
+      method: 'DELETE',
+      url: `/v1/products/${id}`,
+      status: 412,
+      headers: { ...writer, 'if-match': `"p${id}-v9"` },
+    },
+    {
+      name: 'DELETE of an unknown product',
+      method: 'DELETE',
+      url: `/v1/products/${other}`,
+      status: 404,
+      headers: writer,
+    },
+    {
+      name: 'batch without items',
+      method: 'POST',
+      url: '/v1/products/batch',
+      status: 400,
+      headers: json,
+      payload: { products: [] },
+    },
+    {
+      name: 'batch with empty items',
+      method: 'POST',
+      url: '/v1/products/batch',
+      status: 400,
+      headers: json,
+      payload: { items: [] },
+    },
+    {
+      name: 'batch with 1001 items',
+      method: 'POST',
+      url: '/v1/products/batch',
+      status: 400,
+      headers: json,
+      payload: { items: Array.from({ length: 1001 }, (_, i) => ({ id: other, ...product(`S${i}`) })) },
+    },
+    {
+      name: 'batch with an unknown top-level field',
+      method: 'POST',
+      url: '/v1/products/batch',
+      status: 400,
+      headers: json,
+      payload: { items: [{ id: other, ...product(`N-${other}`) }], dryRun: true },
+    },
+    {
+      name: 'batch with a read-only key',
+      method: 'POST',
+      url: '/v1/products/batch',
+      status: 403,
+      headers: { authorization: `Bearer ${READ_KEY}`, 'content-type': 'application/json' },
+      payload: { items: [{ id: other, ...product(`N-${other}`) }] },
+    },
+  ];
+
+  for (const c of cases)
+    it(`${c.name} -> ${c.status} problem+json, nothing changed`, async () => {
+      const prior = await snapshot();
+      const res = await app.inject({
+        method: c.method,
+        url: c.url,
+        headers: c.headers,
+        payload: typeof c.payload === 'object' ? JSON.stringify(c.payload) : c.payload,
+      });
+      expect(res.statusCode).toBe(c.status);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      const problem = res.json<Record<string, unknown>>();
+      expect(problem).toMatchObject({
+        status: c.status,
+        type: expect.stringMatching(/^https:\/\//),
+        title: expect.any(String),
+        detail: expect.any(String),
+      });
+      expect(problem.requestId).toBe(res.headers['x-request-id']);
+      expect(await snapshot()).toEqual(prior);
+    });
+
+  it('accepts up to 500 distinct ids even when duplicates make the list longer', async () => {
+    const list = Array.from({ length: 500 }, (_, i) => i + 1);
+    const res = await app.inject({ method: 'GET', url: `/v1/products?ids=${[...list, 1, 2, 3].join(',')}` });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('names the offending values', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/products?ids=7,seven,-1' });
+    expect(res.json<{ invalid: string[] }>().invalid).toEqual(['seven', '-1']);
+  });
+});

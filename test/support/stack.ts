@@ -1,0 +1,101 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import Redis from 'ioredis';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createConnection, Connection } from 'mysql2/promise';
+import { AppConfig, loadConfig } from '@app/config';
+import { createApp } from '@catalog/app.factory';
+
+/** The repository root, whether this file runs from test/ or compiled from dist-test/test/. */
+export const ROOT = (() => {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'nest-cli.json'))) dir = path.dirname(dir);
+  return dir;
+})();
+export const WRITE_KEY = 'local-demo-write-key';
+export const READ_KEY = 'local-demo-read-key';
+
+/** Connection settings of the stack that scripts/test.sh started (STACK_NAME=test by default). */
+export function stackEnv(): Record<string, string> {
+  const name = process.env.STACK_NAME ?? 'test';
+  const file = path.join(ROOT, '.stack', name, 'env.json');
+  if (!fs.existsSync(file))
+    throw new Error(`${file} is missing: run the tests with npm test (it starts the stack)`);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
+}
+
+export function testConfig(overrides: Record<string, string> = {}): AppConfig {
+  return loadConfig({
+    ...stackEnv(),
+    NODE_ENV: 'test',
+    LOG_STDOUT: 'false',
+    RELAY_ENABLED: 'false',
+    SHUTDOWN_DRAIN_MS: '0',
+    ...overrides,
+  });
+}
+
+/** The real application, in process, against the real Redis and MariaDB of the test stack. */
+export async function startApp(overrides: Record<string, string> = {}): Promise<NestFastifyApplication> {
+  const app = await createApp(testConfig(overrides));
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}
+
+export function redis(): Redis {
+  return new Redis(stackEnv().REDIS_URL);
+}
+
+/** A direct connection to one master, bypassing the DB HAProxy. */
+export function mysqlServer(which: 'a' | 'b', as: 'app' | 'monitor' = 'app'): Promise<Connection> {
+  const env = stackEnv();
+  return createConnection({
+    host: '127.0.0.1',
+    port: Number(which === 'a' ? env.MYSQL_A_PORT : env.MYSQL_B_PORT),
+    user: as === 'app' ? env.MYSQL_USER : env.MYSQL_MONITOR_USER,
+    password: as === 'app' ? env.MYSQL_PASSWORD : env.MYSQL_MONITOR_PASSWORD,
+    database: as === 'app' ? env.MYSQL_DATABASE : undefined,
+  });
+}
+
+export async function comSelect(conns: Connection[]): Promise<number> {
+  let total = 0;
+  for (const c of conns) {
+    const [rows] = await c.query("SHOW GLOBAL STATUS LIKE 'Com_select'");
+    total += Number((rows as Array<{ Value: string }>)[0].Value);
+  }
+  return total;
+}
+
+export async function commandCalls(r: Redis, command: string): Promise<number> {
+  const info = await r.info('commandstats');
+  const m = new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Ids far from the demo catalog and unique per test run, so tests never see each other's data. */
+let nextId = 10_000_000 + (Date.now() % 1_000_000) * 100;
+export function freshIds(n: number): number[] {
+  const ids = Array.from({ length: n }, (_, i) => nextId + i);
+  nextId += n;
+  return ids;
+}
+
+export function product(sku: string, extra: Record<string, unknown> = {}) {
+  return { sku, status: 'active', name: { en: `Product ${sku}` }, ...extra };
+}
+
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  stepMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
