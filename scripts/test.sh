@@ -19,6 +19,7 @@ run_tests() {
 step "typecheck, lint, build"
 npm run -s check
 npm run -s lint
+npm run -s infra:check
 npm run -s build
 rm -rf dist-test && npx tsc -p tsconfig.test.json
 
