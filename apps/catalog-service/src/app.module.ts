@@ -13,10 +13,13 @@ import { LeaseRepository } from './repositories/lease.repository';
 import { OutboxRepository } from './repositories/outbox.repository';
 import { ProductCacheRepository } from './repositories/product-cache.repository';
 import { ProductRepository } from './repositories/product.repository';
+import { RedisMonitorRepository } from './repositories/redis-monitor.repository';
+import { TieringRepository } from './repositories/tiering.repository';
 import { LifecycleService } from './services/lifecycle.service';
 import { OutboxRelayService } from './services/outbox-relay.service';
 import { ProductReadService } from './services/product-read.service';
 import { ProductWriteService } from './services/product-write.service';
+import { TieringService } from './services/tiering.service';
 
 @Module({})
 export class AppModule {
@@ -42,6 +45,9 @@ export class AppModule {
         ProductRepository,
         OutboxRepository,
         LeaseRepository,
+        TieringService,
+        TieringRepository,
+        RedisMonitorRepository,
       ],
     };
   }
