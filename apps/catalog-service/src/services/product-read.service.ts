@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
+import { redisErrorKind } from '@app/redis';
 import { versionOf } from '@catalog/dtos/product-document';
 import { ABSENT, CacheEntry, ProductCacheRepository } from '@catalog/repositories/product-cache.repository';
 import { ProductRepository } from '@catalog/repositories/product.repository';
@@ -38,7 +39,7 @@ export class ProductReadService {
     private readonly cache: ProductCacheRepository,
     private readonly products: ProductRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    metrics: Metrics,
+    private readonly metrics: Metrics,
     private readonly logger: AppLogger,
   ) {
     this.coalescer = new MissCoalescer((ids) => this.loadCold(ids), config.COALESCE_MAX_IDS);
@@ -109,9 +110,11 @@ export class ProductReadService {
     try {
       return await this.cache.mget(ids);
     } catch (e) {
+      const kind = redisErrorKind(e);
+      this.metrics.redisErrors.inc({ op: 'read', kind });
       this.logger
         .channel('redis')
-        .warn(`mget failed, reading from mysql: ${(e as Error).message}`, { ids: ids.length });
+        .warn(`mget failed, reading from mysql: ${(e as Error).message}`, { ids: ids.length, kind });
       return new Array<CacheEntry>(ids.length).fill(null);
     }
   }
@@ -136,7 +139,11 @@ export class ProductReadService {
       );
     } catch (e) {
       // The read still succeeds from MySQL; the next read retries the backfill.
-      this.logger.channel('redis').warn(`backfill failed: ${(e as Error).message}`, { ids: ids.length });
+      const kind = redisErrorKind(e);
+      this.metrics.redisErrors.inc({ op: 'backfill', kind });
+      this.logger
+        .channel('redis')
+        .warn(`backfill failed: ${(e as Error).message}`, { ids: ids.length, kind });
     }
     return found;
   }
