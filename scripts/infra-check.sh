@@ -23,3 +23,29 @@ node -e '
 ' >"$tmp/dashboard-rules.yml"
 promtool check rules "$tmp/dashboard-rules.yml" >/dev/null && ok "infra/grafana/catalog-service.json (JSON, every query parses)"
 
+# Icinga 2: our CheckCommand and Service apply rule in a minimal config with one host that uses them,
+# validated unprivileged (every path Icinga writes to points into the temp folder).
+mkdir -p "$tmp/icinga2"/{data,log,cache,spool,run}
+cat >"$tmp/icinga2/icinga2.conf" <<ICINGA
+const PluginDir = "/usr/lib/nagios/plugins"
+include <itl>
+include <plugins>
+include "$PWD/infra/icinga2/commands.conf"
+include "$PWD/infra/icinga2/services.conf"
+object Host "cache-1" {
+  check_command = "dummy"
+  address = "127.0.0.1"
+  vars.catalog_redis["product"] = { port = 26379 }
+  vars.catalog_redis["product-replica"] = { port = 26380, warning = "0.25,20", password = "secret" }
+}
+ICINGA
+# The apply rule must match: one service per entry of vars.catalog_redis.
+if out=$(icinga2 daemon -C -c "$tmp/icinga2/icinga2.conf" -DConfigDir="$tmp/icinga2" \
+  -DDataDir="$tmp/icinga2/data" -DLogDir="$tmp/icinga2/log" -DCacheDir="$tmp/icinga2/cache" \
+  -DSpoolDir="$tmp/icinga2/spool" -DInitRunDir="$tmp/icinga2/run" \
+  -DRunAsUser="$(id -un)" -DRunAsGroup="$(id -gn)" 2>&1) && grep -q 'Instantiated 2 Services' <<<"$out"; then
+  ok "infra/icinga2/*.conf (icinga2 daemon -C: CheckCommand and 2 services applied)"
+else
+  printf '%s\n' "$out" >&2
+  exit 1
+fi
