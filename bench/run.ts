@@ -287,6 +287,9 @@ async function main(): Promise<void> {
     );
   }
 
+  // Warm-up (not recorded): JIT compilation and connection pools would otherwise weigh on the first round.
+  for (const s of scenarios) await runWrk(`http://127.0.0.1:${s.proc.port}`, s.paths, quick ? 1 : 3, connections, s.headers);
+
   const results = new Map<string, Array<WrkResult & { cpuMsPerReq: number }>>();
   for (let round = 1; round <= rounds; round++) {
     // Rotate the order each round so no scenario always runs right after the same neighbour.
