@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -82,7 +82,7 @@ export class ProductInputDto {
   @IsLocaleMap({ maxLength: 5000 })
   description?: Record<string, string>;
 
-  @ApiPropertyOptional({ type: [Number], maxItems: 50, example: [12, 40] })
+  @ApiPropertyOptional({ type: 'integer', isArray: true, maxItems: 50, example: [12, 40] })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)
@@ -118,30 +118,67 @@ export class ProductInputDto {
 }
 
 export class BatchItemDto extends ProductInputDto {
-  @ApiProperty({ minimum: 1, maximum: MAX_PRODUCT_ID, example: 1 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_PRODUCT_ID, example: 1 })
   @IsInt()
   @IsPositive()
   @Max(MAX_PRODUCT_ID)
   id!: number;
 }
 
-/** What the API returns: the input plus the server-set fields, always in this key order. */
-export class ProductDto extends ProductInputDto {
-  @ApiProperty({ minimum: 1, maximum: MAX_PRODUCT_ID, example: 1 })
+/**
+ * What the API returns: the input plus the server-set fields, always in this key order. Fields that are
+ * optional in the input are always present here (serializeProduct writes their defaults), and the
+ * contract says so: a frontend may rely on them.
+ */
+export class ProductDto extends OmitType(ProductInputDto, [
+  'brand',
+  'description',
+  'categoryIds',
+  'attributes',
+  'images',
+  'variants',
+] as const) {
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_PRODUCT_ID, example: 1 })
   id!: number;
 
-  @ApiProperty({ minimum: 1, description: 'Incremented by every write', example: 3 })
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'Incremented by every write', example: 3 })
   version!: number;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-22T10:00:00.000Z' })
   updatedAt!: string;
+
+  @ApiProperty({ type: 'string', maxLength: 100, nullable: true, example: 'Acme' })
+  brand!: string | null;
+
+  @ApiProperty({ ...localeMapSchema({ en: 'Light and grippy.' }), description: 'Description by locale' })
+  description!: Record<string, string>;
+
+  @ApiProperty({ type: 'integer', isArray: true, maxItems: 50, example: [12, 40] })
+  categoryIds!: number[];
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+    example: { color: 'red', weight_g: 280, waterproof: true },
+  })
+  attributes!: Record<string, string | number | boolean>;
+
+  @ApiProperty({ type: [ProductImageDto], maxItems: 20 })
+  images!: ProductImageDto[];
+
+  @ApiProperty({ type: [ProductVariantDto], maxItems: 100 })
+  variants!: ProductVariantDto[];
 }
 
 export class ProductListDto {
   @ApiProperty({ type: [ProductDto], description: 'Products found, in order of first appearance in ids' })
   data!: ProductDto[];
 
-  @ApiProperty({ type: [Number], description: 'Requested ids found nowhere, in request order' })
+  @ApiProperty({
+    type: 'integer',
+    isArray: true,
+    description: 'Requested ids found nowhere, in request order',
+  })
   missing!: number[];
 }
 
@@ -151,13 +188,18 @@ export class BatchRequestDto {
 }
 
 export class BatchResultDto {
-  @ApiProperty({ example: 1 })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: 1,
+    description: 'null when the item has no valid id',
+  })
   id!: number | null;
 
   @ApiProperty({ enum: ['created', 'replaced', 'rejected'] })
   result!: 'created' | 'replaced' | 'rejected';
 
-  @ApiPropertyOptional({ example: 3 })
+  @ApiPropertyOptional({ type: 'integer', example: 3 })
   version?: number;
 
   @ApiPropertyOptional({ type: [String], description: 'Why the item was rejected' })
