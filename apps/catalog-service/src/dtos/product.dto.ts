@@ -19,7 +19,9 @@ import { IsAttributeMap, IsLocaleMap } from './validators';
 export const PRODUCT_STATUSES = ['active', 'draft', 'archived'] as const;
 export type ProductStatus = (typeof PRODUCT_STATUSES)[number];
 export const MAX_PRODUCT_ID = Number.MAX_SAFE_INTEGER;
-const SKU = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const SKU = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** GTIN-8, -12, -13 or -14: the barcode number, digits only. */
+const GTIN = /^(\d{8}|\d{12,14})$/;
 const localeMapSchema = (example: Record<string, string>) => ({
   type: 'object' as const,
   additionalProperties: { type: 'string' as const },
@@ -56,6 +58,16 @@ export class ProductInputDto {
   @ApiProperty({ pattern: SKU.source, maxLength: 64, example: 'SKU-000001' })
   @Matches(SKU, { message: 'sku must be 1..64 characters of letters, digits, ".", "_" or "-"' })
   sku!: string;
+
+  // Added after v1.0.0: optional in, omitted from responses when not set, so old clients see no change.
+  @ApiPropertyOptional({
+    pattern: GTIN.source,
+    example: '4006381333931',
+    description: 'Global Trade Item Number (GTIN-8/12/13/14); absent when unknown',
+  })
+  @IsOptional()
+  @Matches(GTIN, { message: 'gtin must be 8, 12, 13 or 14 digits' })
+  gtin?: string;
 
   @ApiProperty({ enum: PRODUCT_STATUSES, example: 'active' })
   @IsIn(PRODUCT_STATUSES)
@@ -180,6 +192,14 @@ export class ProductListDto {
     description: 'Requested ids found nowhere, in request order',
   })
   missing!: number[];
+}
+
+export class ProductSkuListDto {
+  @ApiProperty({ type: [ProductDto], description: 'Products found, in order of first appearance in skus' })
+  data!: ProductDto[];
+
+  @ApiProperty({ type: [String], description: 'Requested skus found nowhere, in request order' })
+  missing!: string[];
 }
 
 export class BatchRequestDto {
