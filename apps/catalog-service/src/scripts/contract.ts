@@ -16,7 +16,7 @@ import { CONTRACT_FILE, generateOpenApi } from '../openapi';
 /**
  *   contract generate   writes contracts/openapi-v1.json from the code (no Redis or MySQL needed)
  *   contract drift      exits 1 when the committed contract differs from the code [--contract FILE]
- *   contract breaking   exits 1 when contracts/openapi-v1.json breaks the newest contracts/releases/*.json
+ *   contract breaking   exits 1 when contracts/openapi-v1.json breaks the newest contracts/releases/*.json [--contract FILE]
  */
 const ROOT = (() => {
   let dir = __dirname;
@@ -45,14 +45,14 @@ function latestRelease(): string {
   return `${RELEASES}/${files[files.length - 1]}`;
 }
 
-function breaking(): number {
+function breaking(file: string): number {
   const release = latestRelease();
   const releaseMajor = majorOfVersion(path.basename(release));
   const entries = fs.existsSync(path.join(ROOT, ACCEPTED))
     ? ((readJson(ACCEPTED) as { accepted?: AcceptedBreak[] }).accepted ?? [])
     : [];
   const verdict = applyAcceptedBreaks(
-    findBreakingChanges(readJson(release), readJson(CONTRACT_FILE)),
+    findBreakingChanges(readJson(release), JSON.parse(fs.readFileSync(file, 'utf8'))),
     entries,
     releaseMajor,
   );
@@ -123,7 +123,7 @@ async function main(command: string | undefined, args: string[]): Promise<number
       return 1;
     }
     case 'breaking':
-      return breaking();
+      return breaking(file);
     default:
       process.stderr.write('usage: contract generate|drift|breaking\n');
       return 2;
