@@ -61,7 +61,11 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
       const entries = await this.outbox.pending(graceMs, this.config.RELAY_BATCH);
       if (entries.length === 0) break;
       const states = await this.products.findStates([...new Set(entries.map((e) => e.recordId))]);
-      const changed = await this.cache.applyVersions(states, this.config.TOMBSTONE_TTL_SECONDS);
+      const changed = await this.cache.applyVersions(
+        states,
+        this.config.TOMBSTONE_TTL_SECONDS,
+        this.config.CACHE_TTL_SECONDS,
+      );
       await this.outbox.remove(entries.map((e) => e.id));
       total += entries.length;
       this.metrics.outboxApplied.inc({ by: 'relay' }, entries.length);
