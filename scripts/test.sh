@@ -23,6 +23,9 @@ npm run -s infra:check
 npm run -s build
 rm -rf dist-test && npx tsc -p tsconfig.test.json
 
+step "contract: committed OpenAPI document matches the code, no breaking change since the last release"
+npm run -s contract:check
+
 if [[ $what == all || $what == unit ]]; then
   step "small tests"
   run_tests $(find dist-test/apps dist-test/libs -name '*.spec.js')

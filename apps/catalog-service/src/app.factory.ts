@@ -1,4 +1,3 @@
-import { VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -9,7 +8,7 @@ import { ProblemFilter } from '@app/errors';
 import { AppLogger, requestContext } from '@app/logger';
 import { Metrics } from '@app/metrics';
 import { AppModule } from './app.module';
-import { buildOpenApi } from './openapi';
+import { API_VERSIONING, buildOpenApi } from './openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const BATCH_ROUTE = '/v1/products/batch';
@@ -40,7 +39,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const logger = app.get(AppLogger);
   const metrics = app.get(Metrics);
   app.useLogger(logger);
-  app.enableVersioning({ type: VersioningType.URI });
+  app.enableVersioning(API_VERSIONING);
   app.useGlobalFilters(new ProblemFilter(logger));
 
   const http = logger.channel('http');

@@ -1,8 +1,23 @@
-import type { INestApplication } from '@nestjs/common';
+import { INestApplication, VersioningType } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { AppConfig } from '@app/config';
+import { canonicalize } from '@app/contract';
+import { AppModule } from './app.module';
 import { EXTRA_MODELS } from './controllers/api-docs';
 
-/** The v1 contract, generated from the DTOs and decorators (committed as contracts/openapi-v1.json). */
+/**
+ * URI versioning: `@Controller({ path, version: '1' })` serves /v1/..., and a v2 controller for the same
+ * path lives beside it with `version: '2'` (docs/api-lifecycle.md). The generator and the service share it,
+ * so the committed contract and the served one cannot disagree about paths.
+ */
+export const API_VERSIONING = { type: VersioningType.URI } as const;
+
+/** The published contract of v1, committed and checked by CI (docs/api-lifecycle.md). */
+export const CONTRACT_FILE = 'contracts/openapi-v1.json';
+
+/** The v1 contract, generated from the DTOs and decorators, with its keys in canonical order. */
 export function buildOpenApi(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Catalog API')
@@ -13,8 +28,31 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' })
     .build();
-  return SwaggerModule.createDocument(app, config, {
-    extraModels: EXTRA_MODELS,
-    operationIdFactory: (_c, m) => m,
-  });
+  return canonicalize(
+    SwaggerModule.createDocument(app, config, {
+      extraModels: EXTRA_MODELS,
+      operationIdFactory: (_c, m) => m,
+    }),
+  );
+}
+
+/**
+ * The same document without Redis or MySQL: in preview mode Nest scans modules, controllers and
+ * decorators but instantiates no provider, so no connection is opened. Used by `npm run contract:generate`.
+ */
+export async function generateOpenApi(config: AppConfig): Promise<OpenAPIObject> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config),
+    new FastifyAdapter(),
+    {
+      preview: true,
+      logger: false,
+    },
+  );
+  app.enableVersioning(API_VERSIONING);
+  try {
+    return buildOpenApi(app);
+  } finally {
+    await app.close();
+  }
 }

@@ -28,7 +28,7 @@ import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { NotFoundError, ValidationError } from '@app/errors';
 import { ApiKeyGuard, RequireScope } from '@catalog/auth/api-key.guard';
-import { parseIdList, requireId } from '@catalog/dtos/ids';
+import { parseIdList, parseSkuList, requireId } from '@catalog/dtos/ids';
 import { parseProductInput } from '@catalog/dtos/product-input';
 import {
   BatchRequestDto,
@@ -36,6 +36,7 @@ import {
   ProductDto,
   ProductInputDto,
   ProductListDto,
+  ProductSkuListDto,
 } from '@catalog/dtos/product.dto';
 import { productEtag, ProductReadService } from '@catalog/services/product-read.service';
 import { ProductWriteService } from '@catalog/services/product-write.service';
@@ -59,6 +60,14 @@ const CACHE_HEADERS = {
   'X-Catalog-Tier': {
     description: 'Where the service found the data: redis or mysql',
     schema: { type: 'string', enum: ['redis', 'mysql'] },
+  },
+};
+
+const SKU_CACHE_HEADERS = {
+  ...CACHE_HEADERS,
+  xkey: {
+    description: 'Space-separated cache tags: sku:{sku} per requested sku, product:{id} per product found',
+    schema: { type: 'string' },
   },
 };
 
@@ -95,6 +104,39 @@ export class ProductController {
     const ids = parseIdList(rawIds, this.config.MAX_IDS);
     const result = await this.reads.getMany(ids);
     setReadHeaders(reply, this.cacheControl, result.etag, xkeys(ids), result.tier);
+    if (etagMatches(ifNoneMatch, result.etag)) {
+      void reply.status(304);
+      return undefined;
+    }
+    void reply.type(JSON_TYPE);
+    return result.body;
+  }
+
+  // Declared before ':id' so the static segment wins on any router (find-my-way prefers it anyway).
+  @Get('by-sku')
+  @ApiOperation({ operationId: 'listProductsBySku', summary: 'Bulk read by skus' })
+  @ApiQuery({
+    name: 'skus',
+    required: true,
+    description: 'Comma-separated skus, 1..500 after removing duplicates',
+    example: 'SKU-000001,SKU-000002',
+  })
+  @ApiHeader({ name: 'If-None-Match', required: false })
+  @ApiOkResponse({ type: ProductSkuListDto, headers: SKU_CACHE_HEADERS })
+  @ApiResponse({
+    status: 304,
+    description: 'Not modified (If-None-Match matched)',
+    headers: SKU_CACHE_HEADERS,
+  })
+  @ApiProblems([400, 'Empty, malformed or too many skus'])
+  async listBySku(
+    @Query('skus') rawSkus: unknown,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Buffer | undefined> {
+    const skus = parseSkuList(rawSkus, this.config.MAX_IDS);
+    const result = await this.reads.getManyBySku(skus);
+    setReadHeaders(reply, this.cacheControl, result.etag, skuXkeys(skus, result.ids), result.tier);
     if (etagMatches(ifNoneMatch, result.etag)) {
       void reply.status(304);
       return undefined;
@@ -244,5 +286,15 @@ export class ProductController {
 function xkeys(ids: readonly number[]): string {
   let s = '';
   for (let i = 0; i < ids.length; i++) s += (i ? ' product:' : 'product:') + ids[i];
+  return s;
+}
+
+/** A write purges `product:{id}`; creating or renaming a product also purges `sku:{sku}` of its skus. */
+function skuXkeys(skus: readonly string[], ids: ReadonlyArray<number | null>): string {
+  let s = '';
+  for (let i = 0; i < skus.length; i++) {
+    s += (i ? ' sku:' : 'sku:') + skus[i];
+    if (ids[i] !== null) s += ' product:' + ids[i];
+  }
   return s;
 }

@@ -1,5 +1,5 @@
 import { ValidationError } from '@app/errors';
-import { MAX_PRODUCT_ID } from './product.dto';
+import { MAX_PRODUCT_ID, SKU } from './product.dto';
 
 const DIGITS = /^[1-9][0-9]{0,15}$/;
 
@@ -58,6 +58,38 @@ export function parseIdList(raw: unknown, max: number): number[] {
     });
   }
   return ids;
+}
+
+/** `skus=A,B,C`: the same rules as ids (duplicates dropped, first appearance wins, then the limit). */
+export function parseSkuList(raw: unknown, max: number): string[] {
+  if (typeof raw !== 'string' || raw.length === 0) {
+    throw new ValidationError('skus is required: a comma-separated list of skus', { invalid: [] });
+  }
+  if (raw.length > max * 65) {
+    throw new ValidationError(`skus is too long: at most ${max} distinct skus are allowed`, { invalid: [] });
+  }
+  const invalid: string[] = [];
+  const seen = new Set<string>();
+  for (const part of raw.split(',')) {
+    if (!SKU.test(part)) invalid.push(clip(part));
+    else seen.add(part);
+  }
+  if (invalid.length > 0) {
+    throw new ValidationError(
+      `skus must be 1..64 characters of letters, digits, ".", "_" or "-"; invalid: ${invalid
+        .slice(0, 20)
+        .map((v) => JSON.stringify(v))
+        .join(', ')}`,
+      { invalid: invalid.slice(0, 100) },
+    );
+  }
+  const skus = [...seen];
+  if (skus.length > max) {
+    throw new ValidationError(`too many skus: ${skus.length} distinct skus, at most ${max} are allowed`, {
+      invalid: skus.slice(max).slice(0, 100),
+    });
+  }
+  return skus;
 }
 
 function clip(s: string): string {

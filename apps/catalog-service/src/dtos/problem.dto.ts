@@ -6,7 +6,7 @@ export class ProblemDto {
   type!: string;
   @ApiProperty({ example: 'Invalid request' })
   title!: string;
-  @ApiProperty({ example: 400 })
+  @ApiProperty({ type: 'integer', example: 400 })
   status!: number;
   @ApiProperty({ example: 'ids must be integers between 1 and 9007199254740991; invalid: "abc"' })
   detail!: string;

@@ -9,6 +9,8 @@ export function serializeProduct(id: number, version: number, updatedAt: Date, p
     id,
     version,
     sku: p.sku,
+    // JSON.stringify drops undefined: a product without a gtin has no gtin key, as before it existed.
+    gtin: p.gtin ?? undefined,
     status: p.status,
     updatedAt: updatedAt.toISOString(),
     brand: p.brand ?? null,
@@ -34,4 +36,15 @@ export function versionOf(doc: Buffer): number {
     v = v * 10 + (c - 0x30);
   }
   return -1;
+}
+
+const SKU_KEY = Buffer.from(',"sku":"');
+
+/** Whether the document is the product with this sku, read off its head (`{"id":…,"version":…,"sku":"…"`). */
+export function hasSku(doc: Buffer, sku: string): boolean {
+  const at = doc.indexOf(SKU_KEY);
+  if (at < 0 || at > 48) return false;
+  const start = at + SKU_KEY.length;
+  // skus are ASCII (the SKU pattern), so latin1 compares them byte for byte.
+  return doc.toString('latin1', start, start + sku.length + 1) === sku + '"';
 }

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -19,7 +19,9 @@ import { IsAttributeMap, IsLocaleMap } from './validators';
 export const PRODUCT_STATUSES = ['active', 'draft', 'archived'] as const;
 export type ProductStatus = (typeof PRODUCT_STATUSES)[number];
 export const MAX_PRODUCT_ID = Number.MAX_SAFE_INTEGER;
-const SKU = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const SKU = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** GTIN-8, -12, -13 or -14: the barcode number, digits only. */
+const GTIN = /^(\d{8}|\d{12,14})$/;
 const localeMapSchema = (example: Record<string, string>) => ({
   type: 'object' as const,
   additionalProperties: { type: 'string' as const },
@@ -57,6 +59,16 @@ export class ProductInputDto {
   @Matches(SKU, { message: 'sku must be 1..64 characters of letters, digits, ".", "_" or "-"' })
   sku!: string;
 
+  // Added after v1.0.0: optional in, omitted from responses when not set, so old clients see no change.
+  @ApiPropertyOptional({
+    pattern: GTIN.source,
+    example: '4006381333931',
+    description: 'Global Trade Item Number (GTIN-8/12/13/14); absent when unknown',
+  })
+  @IsOptional()
+  @Matches(GTIN, { message: 'gtin must be 8, 12, 13 or 14 digits' })
+  gtin?: string;
+
   @ApiProperty({ enum: PRODUCT_STATUSES, example: 'active' })
   @IsIn(PRODUCT_STATUSES)
   status!: ProductStatus;
@@ -82,7 +94,7 @@ export class ProductInputDto {
   @IsLocaleMap({ maxLength: 5000 })
   description?: Record<string, string>;
 
-  @ApiPropertyOptional({ type: [Number], maxItems: 50, example: [12, 40] })
+  @ApiPropertyOptional({ type: 'integer', isArray: true, maxItems: 50, example: [12, 40] })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)
@@ -118,31 +130,76 @@ export class ProductInputDto {
 }
 
 export class BatchItemDto extends ProductInputDto {
-  @ApiProperty({ minimum: 1, maximum: MAX_PRODUCT_ID, example: 1 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_PRODUCT_ID, example: 1 })
   @IsInt()
   @IsPositive()
   @Max(MAX_PRODUCT_ID)
   id!: number;
 }
 
-/** What the API returns: the input plus the server-set fields, always in this key order. */
-export class ProductDto extends ProductInputDto {
-  @ApiProperty({ minimum: 1, maximum: MAX_PRODUCT_ID, example: 1 })
+/**
+ * What the API returns: the input plus the server-set fields, always in this key order. Fields that are
+ * optional in the input are always present here (serializeProduct writes their defaults), and the
+ * contract says so: a frontend may rely on them.
+ */
+export class ProductDto extends OmitType(ProductInputDto, [
+  'brand',
+  'description',
+  'categoryIds',
+  'attributes',
+  'images',
+  'variants',
+] as const) {
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_PRODUCT_ID, example: 1 })
   id!: number;
 
-  @ApiProperty({ minimum: 1, description: 'Incremented by every write', example: 3 })
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'Incremented by every write', example: 3 })
   version!: number;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-22T10:00:00.000Z' })
   updatedAt!: string;
+
+  @ApiProperty({ type: 'string', maxLength: 100, nullable: true, example: 'Acme' })
+  brand!: string | null;
+
+  @ApiProperty({ ...localeMapSchema({ en: 'Light and grippy.' }), description: 'Description by locale' })
+  description!: Record<string, string>;
+
+  @ApiProperty({ type: 'integer', isArray: true, maxItems: 50, example: [12, 40] })
+  categoryIds!: number[];
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+    example: { color: 'red', weight_g: 280, waterproof: true },
+  })
+  attributes!: Record<string, string | number | boolean>;
+
+  @ApiProperty({ type: [ProductImageDto], maxItems: 20 })
+  images!: ProductImageDto[];
+
+  @ApiProperty({ type: [ProductVariantDto], maxItems: 100 })
+  variants!: ProductVariantDto[];
 }
 
 export class ProductListDto {
   @ApiProperty({ type: [ProductDto], description: 'Products found, in order of first appearance in ids' })
   data!: ProductDto[];
 
-  @ApiProperty({ type: [Number], description: 'Requested ids found nowhere, in request order' })
+  @ApiProperty({
+    type: 'integer',
+    isArray: true,
+    description: 'Requested ids found nowhere, in request order',
+  })
   missing!: number[];
+}
+
+export class ProductSkuListDto {
+  @ApiProperty({ type: [ProductDto], description: 'Products found, in order of first appearance in skus' })
+  data!: ProductDto[];
+
+  @ApiProperty({ type: [String], description: 'Requested skus found nowhere, in request order' })
+  missing!: string[];
 }
 
 export class BatchRequestDto {
@@ -151,13 +208,18 @@ export class BatchRequestDto {
 }
 
 export class BatchResultDto {
-  @ApiProperty({ example: 1 })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: 1,
+    description: 'null when the item has no valid id',
+  })
   id!: number | null;
 
   @ApiProperty({ enum: ['created', 'replaced', 'rejected'] })
   result!: 'created' | 'replaced' | 'rejected';
 
-  @ApiPropertyOptional({ example: 3 })
+  @ApiPropertyOptional({ type: 'integer', example: 3 })
   version?: number;
 
   @ApiPropertyOptional({ type: [String], description: 'Why the item was rejected' })

@@ -19,11 +19,22 @@ const BANG = 0x21;
  * Applies committed states only when they are newer than what Redis holds, so a slow writer or a replayed
  * outbox row can never put an older version back. Written documents are persistent keys (no TTL): a newer
  * version replaces a volatile key, and the same version already cached by a backfill is PERSISTed.
+ *
+ * Under the same guard it keeps the sku index: `sku:{sku}` -> id, a volatile key (derived data, never part
+ * of the persistent set). A rename or delete turns the old sku's entry into an absence (`!0`, tombstone
+ * TTL) if it still names this product: answering "missing" from Redis, instead of asking a MySQL reader
+ * that may not have replicated the change yet. Readers check the sku in the document anyway, so an entry
+ * that is stale for any other reason costs a MySQL read, never a wrong answer.
  */
 const APPLY_VERSIONS = `
 local n = #KEYS
 local ttl = tonumber(ARGV[2 * n + 1])
+local skuTtl = tonumber(ARGV[2 * n + 2]) or 0
 local applied = 0
+local function skuOf(doc)
+  if not doc or doc == '' or string.byte(doc, 1) == 33 then return nil end
+  return string.match(string.sub(doc, 1, 160), '"sku":"([^"]*)"')
+end
 for i = 1, n do
   local v = tonumber(ARGV[2 * i - 1])
   local doc = ARGV[2 * i]
@@ -37,6 +48,15 @@ for i = 1, n do
     end
   end
   if v > cv then
+    local id = string.sub(KEYS[i], 9)
+    local oldSku = skuOf(cur)
+    local newSku = skuOf(doc)
+    if oldSku and oldSku ~= newSku and redis.call('GET', 'sku:' .. oldSku) == id then
+      redis.call('SET', 'sku:' .. oldSku, '!0', 'EX', ttl)
+    end
+    if newSku and skuTtl > 0 then
+      redis.call('SET', 'sku:' .. newSku, id, 'EX', skuTtl)
+    end
     if doc == '' then
       redis.call('SET', KEYS[i], '!' .. v, 'EX', ttl)
     else
@@ -50,9 +70,22 @@ end
 return applied
 `;
 
+/** Deletes each sku entry only if it still holds the stale id the reader saw (a write may have fixed it). */
+const DROP_STALE_SKUS = `
+local dropped = 0
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[i] then dropped = dropped + redis.call('DEL', KEYS[i]) end
+end
+return dropped
+`;
+
 type RedisWithScripts = Redis & {
   applyProductVersions(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  dropStaleSkus(numKeys: number, ...args: string[]): Promise<number>;
 };
+
+/** sku index entry: the product id, ABSENT for a sku found nowhere (`!0`), null when Redis has none. */
+export type SkuEntry = number | typeof ABSENT | null;
 
 @Injectable()
 export class ProductCacheRepository {
@@ -60,6 +93,7 @@ export class ProductCacheRepository {
 
   constructor(@Inject(REDIS_PRODUCT) redis: Redis) {
     redis.defineCommand('applyProductVersions', { lua: APPLY_VERSIONS });
+    redis.defineCommand('dropStaleSkus', { lua: DROP_STALE_SKUS });
     this.redis = redis as RedisWithScripts;
   }
 
@@ -99,14 +133,57 @@ export class ProductCacheRepository {
     if (failed) throw failed[0] as Error;
   }
 
-  /** Applies committed states (newest wins); returns how many keys changed. */
-  async applyVersions(states: readonly ProductState[], tombstoneTtl: number): Promise<number> {
+  /**
+   * Applies committed states (newest wins) and the sku index entries of those applied (volatile, skuTtl
+   * seconds; 0 leaves the index alone); returns how many product keys changed.
+   */
+  async applyVersions(states: readonly ProductState[], tombstoneTtl: number, skuTtl = 0): Promise<number> {
     if (states.length === 0) return 0;
     const keys = states.map((s) => 'product:' + s.id);
     const args: Array<string | number> = [];
     for (const s of states) args.push(s.version, s.doc ?? '');
-    args.push(tombstoneTtl);
+    args.push(tombstoneTtl, skuTtl);
     return this.redis.applyProductVersions(keys.length, ...keys, ...args);
+  }
+
+  static skuKey(sku: string): string {
+    return 'sku:' + sku;
+  }
+
+  /** One MGET of the sku index. */
+  async mgetSkus(skus: readonly string[]): Promise<SkuEntry[]> {
+    const values = await this.redis.mget(skus.map((s) => 'sku:' + s));
+    return values.map((v) => (v === null ? null : v.startsWith('!') ? ABSENT : Number(v)));
+  }
+
+  async dropStaleSkus(stale: ReadonlyArray<readonly [sku: string, id: number]>): Promise<void> {
+    if (stale.length === 0) return;
+    await this.redis.dropStaleSkus(
+      stale.length,
+      ...stale.map(([sku]) => 'sku:' + sku),
+      ...stale.map(([, id]) => String(id)),
+    );
+  }
+
+  /**
+   * Products read by sku go back like any cold read (volatile, NX), with their sku entries; skus found
+   * nowhere get a short negative entry. NX everywhere: a write that landed meanwhile wins.
+   */
+  async backfillSkus(
+    found: ReadonlyMap<string, { id: number; doc: Buffer }>,
+    absent: readonly string[],
+    ttl: () => number,
+    negativeTtl: number,
+  ): Promise<void> {
+    if (found.size === 0 && absent.length === 0) return;
+    const p = this.redis.pipeline();
+    for (const [sku, { id, doc }] of found) {
+      const seconds = ttl();
+      p.set('product:' + id, doc, 'EX', seconds, 'NX');
+      p.set('sku:' + sku, String(id), 'EX', seconds, 'NX');
+    }
+    for (const sku of absent) p.set('sku:' + sku, '!0', 'EX', negativeTtl, 'NX');
+    await p.exec();
   }
 
   async ttl(id: number): Promise<number> {

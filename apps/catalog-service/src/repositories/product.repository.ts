@@ -67,6 +67,17 @@ export class ProductRepository {
     return out;
   }
 
+  /** Live documents by sku, from the reader endpoint (the unique sku index): sku -> id and document. */
+  async findDocsBySku(skus: readonly string[]): Promise<Map<string, { id: number; doc: Buffer }>> {
+    const rows: Array<{ id: number; sku: string; doc: string }> = await this.reader.query(
+      'SELECT id, sku, doc FROM products WHERE sku IN (?) AND deleted_at IS NULL',
+      [skus],
+    );
+    const out = new Map<string, { id: number; doc: Buffer }>();
+    for (const r of rows) out.set(r.sku, { id: Number(r.id), doc: Buffer.from(r.doc) });
+    return out;
+  }
+
   /** Current committed state from the writer (what Redis must converge to), deleted ids included. */
   async findStates(ids: readonly number[]): Promise<ProductState[]> {
     if (ids.length === 0) return [];

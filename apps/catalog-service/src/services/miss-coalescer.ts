@@ -3,21 +3,21 @@
  * event loop is loaded by a single call (chunked at maxBatch), and an id already being loaded joins the
  * load in flight instead of starting another.
  */
-export class MissCoalescer<V> {
-  private readonly inflight = new Map<number, Promise<V | null>>();
-  private queued = new Map<number, { resolve: (v: V | null) => void; reject: (e: unknown) => void }>();
+export class MissCoalescer<V, K = number> {
+  private readonly inflight = new Map<K, Promise<V | null>>();
+  private queued = new Map<K, { resolve: (v: V | null) => void; reject: (e: unknown) => void }>();
   private scheduled = false;
 
   constructor(
-    private readonly loader: (ids: number[]) => Promise<Map<number, V>>,
+    private readonly loader: (ids: K[]) => Promise<Map<K, V>>,
     private readonly maxBatch = 1000,
   ) {}
 
-  load(ids: readonly number[]): Promise<Array<V | null>> {
+  load(ids: readonly K[]): Promise<Array<V | null>> {
     return Promise.all(ids.map((id) => this.loadOne(id)));
   }
 
-  private loadOne(id: number): Promise<V | null> {
+  private loadOne(id: K): Promise<V | null> {
     const existing = this.inflight.get(id);
     if (existing) return existing;
     const promise = new Promise<V | null>((resolve, reject) => this.queued.set(id, { resolve, reject }));
@@ -40,8 +40,8 @@ export class MissCoalescer<V> {
   }
 
   private async run(
-    ids: number[],
-    waiters: Map<number, { resolve: (v: V | null) => void; reject: (e: unknown) => void }>,
+    ids: K[],
+    waiters: Map<K, { resolve: (v: V | null) => void; reject: (e: unknown) => void }>,
   ): Promise<void> {
     try {
       const found = await this.loader(ids);

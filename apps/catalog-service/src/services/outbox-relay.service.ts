@@ -71,7 +71,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
       if (entries.length === 0) break;
       const states = await this.products.findStates([...new Set(entries.map((e) => e.recordId))]);
       const changed = await this.cache
-        .applyVersions(states, this.config.TOMBSTONE_TTL_SECONDS)
+        .applyVersions(states, this.config.TOMBSTONE_TTL_SECONDS, this.config.CACHE_TTL_SECONDS)
         .catch((e: unknown) => {
           this.metrics.redisErrors.inc({ op: 'relay', kind: redisErrorKind(e) });
           throw e;

@@ -4,8 +4,13 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
 import { redisErrorKind } from '@app/redis';
-import { versionOf } from '@catalog/dtos/product-document';
-import { ABSENT, CacheEntry, ProductCacheRepository } from '@catalog/repositories/product-cache.repository';
+import { hasSku, versionOf } from '@catalog/dtos/product-document';
+import {
+  ABSENT,
+  CacheEntry,
+  ProductCacheRepository,
+  SkuEntry,
+} from '@catalog/repositories/product-cache.repository';
 import { ProductRepository } from '@catalog/repositories/product.repository';
 import { MissCoalescer } from './miss-coalescer';
 
@@ -15,6 +20,11 @@ export interface ListResult {
   body: Buffer;
   etag: string;
   tier: Tier;
+}
+
+export interface SkuListResult extends ListResult {
+  /** Ids of the products found, per requested sku (null: missing), for the cache tags. */
+  ids: Array<number | null>;
 }
 
 export interface OneResult {
@@ -33,6 +43,7 @@ const COMMA = Buffer.from(',');
 @Injectable()
 export class ProductReadService {
   private readonly coalescer: MissCoalescer<Buffer>;
+  private readonly skuCoalescer: MissCoalescer<{ id: number; doc: Buffer }, string>;
   private readonly reads;
 
   constructor(
@@ -43,6 +54,7 @@ export class ProductReadService {
     private readonly logger: AppLogger,
   ) {
     this.coalescer = new MissCoalescer((ids) => this.loadCold(ids), config.COALESCE_MAX_IDS);
+    this.skuCoalescer = new MissCoalescer((skus) => this.loadColdSkus(skus), config.COALESCE_MAX_IDS);
     const r = metrics.reads;
     this.reads = {
       redis: r.labels('product', 'redis'),
@@ -88,6 +100,80 @@ export class ProductReadService {
     };
   }
 
+  /**
+   * By sku: one MGET of the sku index (`sku:{sku}` -> id), one MGET of the products it names, and a
+   * product counts only if its document still carries that sku (a rename can leave an index entry
+   * behind). Everything else is one coalesced `WHERE sku IN (...)` on the reader, backfilled.
+   */
+  async getManyBySku(skus: readonly string[]): Promise<SkuListResult> {
+    const index = await this.mgetSkus(skus);
+    const known: number[] = [];
+    for (const e of index) if (typeof e === 'number') known.push(e);
+    const docs = known.length > 0 ? await this.mget(known) : [];
+
+    const found = new Array<Buffer | null>(skus.length).fill(null);
+    const ids = new Array<number | null>(skus.length).fill(null);
+    const misses: string[] = [];
+    const stale: Array<[string, number]> = [];
+    let hits = 0;
+    let negatives = 0;
+    let k = 0;
+    for (let i = 0; i < skus.length; i++) {
+      const e = index[i];
+      if (e === ABSENT) {
+        negatives++;
+        continue;
+      }
+      if (typeof e === 'number') {
+        const doc = docs[k++];
+        if (doc instanceof Buffer && hasSku(doc, skus[i])) {
+          found[i] = doc;
+          ids[i] = e;
+          hits++;
+          continue;
+        }
+        // Evicted or deleted product, or a renamed one: the entry is dropped only if it is still stale.
+        if (doc !== null) stale.push([skus[i], e]);
+      }
+      misses.push(skus[i]);
+    }
+    if (stale.length > 0) await this.dropStaleSkus(stale);
+    const cold = misses.length > 0 ? await this.skuCoalescer.load(misses) : [];
+    const coldBySku = new Map(misses.map((sku, j) => [sku, cold[j]]));
+    for (let i = 0; i < skus.length; i++) {
+      const hit = coldBySku.get(skus[i]);
+      if (hit) {
+        found[i] = hit.doc;
+        ids[i] = hit.id;
+      }
+    }
+
+    const parts: Buffer[] = [OPEN];
+    const missing: string[] = [];
+    let tag = '';
+    for (let i = 0; i < skus.length; i++) {
+      const doc = found[i];
+      if (doc === null) {
+        missing.push(skus[i]);
+        tag += skus[i] + ':-,';
+      } else {
+        if (parts.length > 1) parts.push(COMMA);
+        parts.push(doc);
+        tag += skus[i] + ':' + ids[i] + ':' + versionOf(doc) + ',';
+      }
+    }
+    parts.push(Buffer.from('],"missing":' + JSON.stringify(missing) + '}'));
+
+    const coldMissing = missing.length - negatives;
+    this.count(hits, negatives, misses.length, coldMissing);
+    return {
+      body: Buffer.concat(parts),
+      etag: '"s' + createHash('sha1').update(tag).digest('base64url') + '"',
+      tier: misses.length > 0 ? 'mysql' : 'redis',
+      ids,
+    };
+  }
+
   async getOne(id: number): Promise<OneResult> {
     const [entry] = await this.mget([id]);
     let doc: Buffer | null;
@@ -119,11 +205,50 @@ export class ProductReadService {
     }
   }
 
+  private async mgetSkus(skus: readonly string[]): Promise<SkuEntry[]> {
+    try {
+      return await this.cache.mgetSkus(skus);
+    } catch (e) {
+      this.logger
+        .channel('redis')
+        .warn(`sku mget failed, reading from mysql: ${(e as Error).message}`, { skus: skus.length });
+      return new Array<SkuEntry>(skus.length).fill(null);
+    }
+  }
+
+  private async dropStaleSkus(stale: ReadonlyArray<[string, number]>): Promise<void> {
+    try {
+      await this.cache.dropStaleSkus(stale);
+    } catch (e) {
+      // The backfill below cannot replace the stale entry then; the next read finds it stale again.
+      this.logger.channel('redis').warn(`dropping stale sku entries failed: ${(e as Error).message}`);
+    }
+  }
+
   private count(hits: number, negatives: number, cold: number, missing: number): void {
     if (hits) this.reads.redis.inc(hits);
     if (negatives) this.reads.negative.inc(negatives);
     if (cold) this.reads.mysql.inc(cold - missing);
     if (missing) this.reads.missing.inc(missing);
+  }
+
+  private async loadColdSkus(skus: string[]): Promise<Map<string, { id: number; doc: Buffer }>> {
+    const found = await this.products.findDocsBySku(skus);
+    const absent = skus.filter((s) => !found.has(s));
+    const { CACHE_TTL_SECONDS: ttl, CACHE_TTL_JITTER: jitter } = this.config;
+    try {
+      await this.cache.backfillSkus(
+        found,
+        absent,
+        () => Math.max(1, Math.round(ttl * (1 - jitter + Math.random() * 2 * jitter))),
+        this.config.NEGATIVE_TTL_SECONDS,
+      );
+    } catch (e) {
+      this.logger
+        .channel('redis')
+        .warn(`sku backfill failed: ${(e as Error).message}`, { skus: skus.length });
+    }
+    return found;
   }
 
   private async loadCold(ids: number[]): Promise<Map<number, Buffer>> {

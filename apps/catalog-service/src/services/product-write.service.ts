@@ -158,7 +158,11 @@ export class ProductWriteService {
     if (writes.length === 0) return;
     if (this.config.CATALOG_FAILPOINT === 'after-mysql-commit') process.kill(process.pid, 'SIGKILL');
     try {
-      await this.cache.applyVersions(writes, this.config.TOMBSTONE_TTL_SECONDS);
+      await this.cache.applyVersions(
+        writes,
+        this.config.TOMBSTONE_TTL_SECONDS,
+        this.config.CACHE_TTL_SECONDS,
+      );
     } catch (e) {
       const kind = redisErrorKind(e);
       this.metrics.redisErrors.inc({ op: 'write', kind });

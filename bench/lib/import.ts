@@ -1,0 +1,79 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createConnection } from 'mysql2/promise';
+import { demoProductRow, SEED_TIME } from '../../apps/catalog-service/src/scripts/demo-catalog';
+
+export interface ImportResult {
+  rows: number;
+  importSeconds: number;
+  importRowsPerSec: number;
+  loadDataSeconds: number;
+  loadDataRowsPerSec: number;
+}
+
+interface Options {
+  rows: number;
+  env: Record<string, string>;
+  seed: string;
+  work: string;
+  log: (s: string) => void;
+}
+
+/**
+ * import: `npm run seed` of N products into an emptied catalog (MySQL and Redis).
+ * load-data: LOAD DATA LOCAL INFILE of the same N rows into an empty copy of the table (MySQL only);
+ * the file is written beforehand and not timed.
+ */
+export async function importScenario({ rows, env, seed, work, log }: Options): Promise<ImportResult> {
+  const file = path.join(work, `load-data-${rows}.tsv`);
+  if (!fs.existsSync(file)) {
+    log(`writing ${rows} rows for LOAD DATA (not timed)`);
+    const out = fs.openSync(file + '.tmp', 'w');
+    const ts = SEED_TIME.toISOString().slice(0, 23).replace('T', ' ');
+    for (let id = 1; id <= rows; id++) {
+      const r = demoProductRow(id);
+      fs.writeSync(out, `${id}\t${r.sku}\t${r.status}\t1\t${r.doc}\t${ts}\t${ts}\n`);
+    }
+    fs.closeSync(out);
+    fs.renameSync(file + '.tmp', file);
+  }
+
+  const db = await createConnection({
+    host: env.MYSQL_WRITER_HOST,
+    port: Number(env.MYSQL_WRITER_PORT),
+    user: env.MYSQL_USER,
+    password: env.MYSQL_PASSWORD,
+    database: env.MYSQL_DATABASE,
+    infileStreamFactory: () => fs.createReadStream(file),
+  });
+  try {
+    await db.query('DROP TABLE IF EXISTS products_loaddata');
+    await db.query('CREATE TABLE products_loaddata LIKE products');
+    log(`load-data: ${rows} rows`);
+    const t0 = process.hrtime.bigint();
+    await db.query(
+      `LOAD DATA LOCAL INFILE 'rows.tsv' INTO TABLE products_loaddata FIELDS TERMINATED BY '\\t' ESCAPED BY ''
+       LINES TERMINATED BY '\\n' (id, sku, status, version, doc, created_at, updated_at)`,
+    );
+    const loadDataSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    await db.query('DROP TABLE products_loaddata');
+
+    const run = (args: string[]) =>
+      execFileSync('node', [seed, ...args, '--quiet'], { env: { ...process.env, ...env }, stdio: 'inherit' });
+    run(['--reset', '--products', '0']);
+    log(`import: npm run seed -- --append --products ${rows} (into the emptied catalog)`);
+    const t1 = process.hrtime.bigint();
+    run(['--append', '--products', String(rows)]);
+    const importSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
+    return {
+      rows,
+      importSeconds,
+      importRowsPerSec: rows / importSeconds,
+      loadDataSeconds,
+      loadDataRowsPerSec: rows / loadDataSeconds,
+    };
+  } finally {
+    await db.end();
+  }
+}

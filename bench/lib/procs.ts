@@ -1,0 +1,64 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+export interface Proc {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  pid: number;
+}
+
+const started: Proc[] = [];
+
+export async function startProc(
+  name: string,
+  args: string[],
+  port: number,
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): Promise<Proc> {
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', out, out],
+  });
+  const proc = { name, port, child, pid: child.pid! };
+  started.push(proc);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${logFile}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) return proc;
+    if (Date.now() > deadline) throw new Error(`${name} not ready on :${port} within 30 s; see ${logFile}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all(
+    started.splice(0).map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
+          p.child.once('exit', () => resolve());
+          p.child.kill('SIGTERM');
+          setTimeout(() => p.child.kill('SIGKILL'), 10_000).unref();
+        }),
+    ),
+  );
+}

@@ -1,0 +1,115 @@
+import type { WrkResult } from './wrk';
+import type { ImportResult } from './import';
+
+const median = (xs: number[]) => {
+  const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+export interface Row {
+  name: string;
+  rps: number;
+  rpsRounds: number[];
+  p50ms: number;
+  p99ms: number;
+  errors: number;
+  non2xx: number;
+  cpuMsPerReq: number;
+  mysqlShare: number | null;
+  cacheHitShare: number | null;
+}
+
+export const Row = {
+  of(name: string, rs: Array<WrkResult & { cpuMsPerReq: number }>): Row {
+    const rpsRounds = rs.map((r) => r.requests / (r.duration_us / 1e6));
+    const tiered = rs.reduce((n, r) => n + r.tier_mysql + r.tier_redis, 0);
+    const cached = rs.reduce((n, r) => n + r.cache_hit + r.cache_miss, 0);
+    return {
+      name,
+      rps: median(rpsRounds),
+      rpsRounds,
+      p50ms: median(rs.map((r) => r.p50_us / 1000)),
+      p99ms: median(rs.map((r) => r.p99_us / 1000)),
+      errors: rs.reduce((n, r) => n + r.connect_errors + r.read_errors + r.write_errors + r.timeouts, 0),
+      non2xx: rs.reduce((n, r) => n + r.s3xx + r.s4xx + r.s5xx, 0),
+      cpuMsPerReq: median(rs.map((r) => r.cpuMsPerReq)),
+      mysqlShare: tiered ? rs.reduce((n, r) => n + r.tier_mysql, 0) / tiered : null,
+      cacheHitShare: cached ? rs.reduce((n, r) => n + r.cache_hit, 0) / cached : null,
+    };
+  },
+};
+
+export interface Target {
+  name: string;
+  ratio?: number;
+  want: number;
+  pass?: boolean;
+  note?: string;
+}
+
+export const Target = {
+  ratio(name: string, a: Row | undefined, b: Row | undefined, want: number): Target {
+    if (!a || !b) return { name, want, note: 'not measured in this run' };
+    // Median of per-round ratios: each round's pair ran minutes apart at most, under the same machine load.
+    const per = a.rpsRounds.map((x, i) => x / b.rpsRounds[i]);
+    const ratio = median(per);
+    return {
+      name,
+      ratio,
+      want,
+      pass: ratio >= want,
+      note: `per round: ${per.map((x) => x.toFixed(2)).join(', ')}`,
+    };
+  },
+  value(name: string, ratio: number, want: number): Target {
+    return { name, ratio, want, pass: ratio >= want };
+  },
+  plain(name: string, ratio: number | undefined, note: string): Target {
+    return { name, ratio, want: NaN, note };
+  },
+};
+
+const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+export function renderReport(
+  meta: Record<string, unknown>,
+  rows: Row[],
+  targets: Target[],
+  imp?: ImportResult,
+): string {
+  const lines = [
+    `# Benchmark report`,
+    '',
+    `${String(meta.date)} · ${meta.quick ? 'quick' : 'full'} run · ${String(meta.products)} products · ${String(meta.rounds)} rounds × ${String(meta.seconds)} s, interleaved · wrk, 1 thread, ${String(meta.connections)} connections · node ${String(meta.node)} · ${String(meta.cpus)} cores (shared)`,
+    '',
+    'Every figure is the median over the rounds. CPU is user+system time of the serving process per request.',
+    '',
+    '| scenario | req/s (median) | req/s per round | p50 ms | p99 ms | errors | non-2xx | CPU ms/req | from MySQL | Varnish hits |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${f(r.rps)} | ${r.rpsRounds.map((x) => f(x)).join(' / ')} | ${f(r.p50ms, 2)} | ${f(r.p99ms, 2)} | ${r.errors} | ${r.non2xx} | ${f(r.cpuMsPerReq, 3)} | ${r.mysqlShare === null ? '' : f(r.mysqlShare * 100) + ' %'} | ${r.cacheHitShare === null ? '' : f(r.cacheHitShare * 100) + ' %'} |`,
+    ),
+    '',
+  ];
+  if (imp) {
+    lines.push(
+      '## Import',
+      '',
+      `| what | rows | seconds | rows/s |`,
+      `|---|---:|---:|---:|`,
+      `| import (npm run seed: MySQL + Redis) | ${imp.rows} | ${f(imp.importSeconds, 1)} | ${f(imp.importRowsPerSec)} |`,
+      `| load-data (LOAD DATA LOCAL INFILE, MySQL only) | ${imp.rows} | ${f(imp.loadDataSeconds, 1)} | ${f(imp.loadDataRowsPerSec)} |`,
+      '',
+    );
+  }
+  lines.push('## Targets', '');
+  for (const t of targets) {
+    const verdict = t.pass === undefined ? 'NOT MEASURED' : t.pass ? 'PASS' : 'FAIL';
+    lines.push(
+      `- ${verdict}: ${t.name}${t.ratio !== undefined ? `: ${f(t.ratio, 2)}` : ''}${t.note ? ` (${t.note})` : ''}`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,368 @@
+/**
+ * npm run bench [-- --quick] [--products N] [--rounds R] [--seconds S] [--no-import]
+ *
+ * Starts (or reuses) a bench stack (STACK_NAME=bench), seeds a fixed data set, starts the service and the
+ * baselines as separate processes, and runs every scenario with wrk, several rounds interleaved, so that
+ * the ratios between scenarios mean something on a shared 2-core machine. Writes bench/results/<time>.{md,json}.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import Redis from 'ioredis';
+import { cpuSeconds, Proc, startProc, stopAll } from './lib/procs';
+import { runWrk, WrkResult, writePaths } from './lib/wrk';
+import { importScenario, ImportResult } from './lib/import';
+import { renderReport, Row, Target } from './lib/report';
+
+const ROOT = path.resolve(__dirname, '../..');
+const DIST = path.join(ROOT, 'dist');
+const MAIN = path.join(DIST, 'apps/catalog-service/src/main.js');
+const BASELINE = path.join(DIST, 'bench/baselines/server.js');
+const SEED = path.join(DIST, 'apps/catalog-service/src/scripts/seed.js');
+const MIGRATE = path.join(DIST, 'apps/catalog-service/src/scripts/migrate.js');
+const COLD_START = 50_000_001;
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    products: { type: 'string' },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+    connections: { type: 'string', default: '32' },
+    'import-products': { type: 'string' },
+    'no-import': { type: 'boolean', default: false },
+    'no-keyspace': { type: 'boolean', default: false },
+  },
+});
+const quick = opts.quick;
+const products = Number(opts.products ?? (quick ? 10_000 : 100_000));
+const rounds = Number(opts.rounds ?? (quick ? 1 : 5));
+const seconds = Number(opts.seconds ?? (quick ? 2 : 10));
+const connections = Number(opts.connections);
+const importProducts = Number(opts['import-products'] ?? (quick ? 20_000 : 1_000_000));
+const coldProducts = quick ? 50_000 : 300_000;
+const keyspace = quick ? { small: 2_000, large: 20_000 } : { small: 10_000, large: 1_000_000 };
+
+const stackEnv: Record<string, string> = {
+  STACK_NAME: 'bench',
+  STACK_PORT_OFFSET: process.env.BENCH_PORT_OFFSET ?? '1900',
+};
+const work = path.join(ROOT, '.stack', 'bench', 'bench-run');
+const log = (s: string) => process.stdout.write(s + '\n');
+
+function sh(cmd: string, args: string[], env: Record<string, string> = {}): string {
+  return execFileSync(cmd, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...stackEnv, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).toString();
+}
+
+/** Deterministic id lists, so every run asks for the same URLs. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function idLists(count: number, size: number, from: number, span: number, seed: number): number[][] {
+  const r = rng(seed);
+  return Array.from({ length: count }, () => {
+    const s = new Set<number>();
+    while (s.size < size) s.add(from + Math.floor(r() * span));
+    return [...s];
+  });
+}
+const bulkPaths = (lists: number[][]) => lists.map((ids) => `/v1/products?ids=${ids.join(',')}`);
+
+/**
+ * Cold reads: the range is cut into disjoint lists of `size` shuffled ids, visited in turn, so an id comes
+ * back only after the whole range has been read (longer than the cold service's 1 s cache TTL).
+ */
+function coldLists(size: number, from: number, span: number, seed: number): number[][] {
+  const r = rng(seed);
+  const ids = Array.from({ length: span }, (_, i) => from + i);
+  for (let i = ids.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [ids[i], ids[j]] = [ids[j], ids[i]];
+  }
+  return Array.from({ length: Math.floor(span / size) }, (_, i) => ids.slice(i * size, (i + 1) * size));
+}
+
+async function ensureDataset(env: Record<string, string>): Promise<void> {
+  const redis = new Redis(env.REDIS_URL);
+  const want = `${products}+cold${coldProducts}`;
+  const have = await redis.get('bench:dataset');
+  if (have !== want) {
+    log(
+      `seeding ${products} hot products (MySQL + persistent Redis keys) and ${coldProducts} MySQL-only cold products`,
+    );
+    sh('node', [SEED, '--reset', '--products', String(products), '--quiet']);
+    sh('node', [
+      SEED,
+      '--append',
+      '--start',
+      String(COLD_START),
+      '--products',
+      String(coldProducts),
+      '--redis',
+      'none',
+      '--quiet',
+    ]);
+    await redis.set('bench:dataset', want);
+  }
+  redis.disconnect();
+}
+
+/** A Redis of its own per keyspace size, so "keyspace size must not matter" compares like with like. */
+async function keyspaceRedis(name: string, port: number, keys: number): Promise<string> {
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const url = `redis://127.0.0.1:${port}`;
+  const ping = () => {
+    try {
+      return (
+        execFileSync('redis-cli', ['-p', String(port), 'ping'], { stdio: ['ignore', 'pipe', 'ignore'] })
+          .toString()
+          .trim() === 'PONG'
+      );
+    } catch {
+      return false;
+    }
+  };
+  if (!ping()) {
+    const pidFile = path.join(dir, 'redis.pid');
+    execFileSync('redis-server', [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'yes',
+      '--pidfile',
+      pidFile,
+      '--logfile',
+      path.join(dir, 'redis.log'),
+    ]);
+    for (let i = 0; i < 50 && !(fs.existsSync(pidFile) && ping()); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    // Recorded with the stack's pids, so `STACK_NAME=bench scripts/stack.sh stop` stops it too.
+    fs.copyFileSync(pidFile, path.join(ROOT, '.stack', 'bench', 'pids', `redis-bench-${name}.pid`));
+  }
+  const redis = new Redis(url);
+  if ((await redis.dbsize()) !== keys) {
+    log(`loading ${keys} keys into the ${name} keyspace Redis (:${port})`);
+    await redis.flushall();
+    sh('node', [SEED, '--mysql', 'none', '--products', String(keys), '--quiet'], { REDIS_URL: url });
+  }
+  redis.disconnect();
+  return url;
+}
+
+interface Scenario {
+  name: string;
+  proc: Proc;
+  paths: string;
+  headers?: string[];
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(MAIN)) throw new Error('dist is missing: npm run bench builds first');
+  fs.mkdirSync(work, { recursive: true });
+  log(
+    `bench: ${quick ? 'quick' : 'full'} run, ${products} products, ${rounds} rounds x ${seconds} s, ${connections} connections`,
+  );
+  sh('scripts/stack.sh', ['start', 'infra'], { REDIS_MAXMEMORY: quick ? '1gb' : '3gb' });
+  const env = JSON.parse(fs.readFileSync(path.join(ROOT, '.stack/bench/env.json'), 'utf8')) as Record<
+    string,
+    string
+  >;
+  sh('node', [MIGRATE], env);
+  await ensureDataset(env);
+
+  const base = Number(env.SERVICE_PORTS.split(',')[0]) + 10;
+  const svcEnv = {
+    ...env,
+    LOG_STDOUT: 'false',
+    NODE_ENV: 'production',
+    API_KEYS: 'bench:write:' + 'b'.repeat(64),
+    SHUTDOWN_DRAIN_MS: '0',
+  };
+  const logf = (n: string) => path.join(work, `${n}.log`);
+  const procs = {
+    service: await startProc(
+      'service',
+      [MAIN],
+      base,
+      { ...svcEnv, PORT: String(base), NODE_NAME: 'bench-hot' },
+      logf('service'),
+    ),
+    serviceCold: await startProc(
+      'service-cold',
+      [MAIN],
+      base + 1,
+      {
+        ...svcEnv,
+        PORT: String(base + 1),
+        NODE_NAME: 'bench-cold',
+        CACHE_TTL_SECONDS: '1',
+        CACHE_TTL_JITTER: '0',
+      },
+      logf('service-cold'),
+    ),
+    bare: await startProc('bare', [BASELINE, 'bare', String(base + 2)], base + 2, env, logf('bare')),
+    naive: await startProc('naive', [BASELINE, 'naive', String(base + 3)], base + 3, env, logf('naive')),
+    bareMysql: await startProc(
+      'bare-mysql',
+      [BASELINE, 'bare-mysql', String(base + 4)],
+      base + 4,
+      env,
+      logf('bare-mysql'),
+    ),
+  };
+
+  const hot = writePaths(path.join(work, 'hot-100.paths'), bulkPaths(idLists(1000, 100, 1, products, 1)));
+  const hot1 = writePaths(
+    path.join(work, 'hot-1.paths'),
+    idLists(1000, 1, 1, products, 2).map(([id]) => `/v1/products/${id}`),
+  );
+  const cold = writePaths(
+    path.join(work, 'cold-100.paths'),
+    bulkPaths(coldLists(100, COLD_START, coldProducts, 3)),
+  );
+  const scenarios: Scenario[] = [
+    { name: 'hot-100', proc: procs.service, paths: hot },
+    { name: 'bare', proc: procs.bare, paths: hot },
+    { name: 'naive', proc: procs.naive, paths: hot },
+    { name: 'hot-1', proc: procs.service, paths: hot1 },
+    { name: 'cold-100', proc: procs.serviceCold, paths: cold },
+    { name: 'bare-mysql', proc: procs.bareMysql, paths: cold },
+  ];
+
+  if (!opts['no-keyspace']) {
+    const redisPort = Number(env.REDIS_URL.split(':').pop()) + 50;
+    const smallUrl = await keyspaceRedis('small', redisPort, keyspace.small);
+    const largeUrl = await keyspaceRedis('large', redisPort + 1, keyspace.large);
+    const small = await startProc(
+      'service-small',
+      [MAIN],
+      base + 5,
+      { ...svcEnv, PORT: String(base + 5), REDIS_URL: smallUrl, RELAY_ENABLED: 'false' },
+      logf('service-small'),
+    );
+    const large = await startProc(
+      'service-large',
+      [MAIN],
+      base + 6,
+      { ...svcEnv, PORT: String(base + 6), REDIS_URL: largeUrl, RELAY_ENABLED: 'false' },
+      logf('service-large'),
+    );
+    scenarios.push(
+      {
+        name: `hot-100@${keyspace.small}`,
+        proc: small,
+        paths: writePaths(
+          path.join(work, 'ks-small.paths'),
+          bulkPaths(idLists(1000, 100, 1, keyspace.small, 4)),
+        ),
+      },
+      {
+        name: `hot-100@${keyspace.large}`,
+        proc: large,
+        paths: writePaths(
+          path.join(work, 'ks-large.paths'),
+          bulkPaths(idLists(1000, 100, 1, keyspace.large, 4)),
+        ),
+      },
+    );
+  }
+
+  // Warm-up (not recorded): JIT compilation and connection pools would otherwise weigh on the first round.
+  for (const s of scenarios) await runWrk(`http://127.0.0.1:${s.proc.port}`, s.paths, quick ? 1 : 3, connections, s.headers);
+
+  const results = new Map<string, Array<WrkResult & { cpuMsPerReq: number }>>();
+  for (let round = 1; round <= rounds; round++) {
+    // Rotate the order each round so no scenario always runs right after the same neighbour.
+    const order = scenarios.map((_, i) => scenarios[(i + round - 1) % scenarios.length]);
+    for (const s of order) {
+      const cpu0 = cpuSeconds(s.proc.pid);
+      const r = await runWrk(`http://127.0.0.1:${s.proc.port}`, s.paths, seconds, connections, s.headers);
+      const cpuMsPerReq = ((cpuSeconds(s.proc.pid) - cpu0) * 1000) / Math.max(1, r.requests);
+      results.set(s.name, [...(results.get(s.name) ?? []), { ...r, cpuMsPerReq }]);
+      log(
+        `  round ${round} ${s.name.padEnd(18)} ${Math.round(r.requests / (r.duration_us / 1e6))
+          .toString()
+          .padStart(6)} req/s  p99 ${(r.p99_us / 1000).toFixed(1)} ms`,
+      );
+    }
+  }
+  await stopAll();
+
+  let imp: ImportResult | undefined;
+  if (!opts['no-import']) {
+    imp = await importScenario({ rows: importProducts, env, seed: SEED, work, log });
+    await new Redis(env.REDIS_URL).del('bench:dataset').then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  const rows: Row[] = [...results].map(([name, rs]) => Row.of(name, rs));
+  const get = (n: string) => rows.find((r) => r.name === n);
+  const targets: Target[] = [
+    Target.ratio('hot-100 >= 1.4 x bare', get('hot-100'), get('bare'), 1.4),
+    Target.ratio('hot-100 >= 4 x naive', get('hot-100'), get('naive'), 4),
+    Target.ratio('cold-100 >= 0.9 x bare-mysql', get('cold-100'), get('bare-mysql'), 0.9),
+    Target.ratio(
+      `hot-100 at ${keyspace.large} products >= 0.9 x at ${keyspace.small}`,
+      get(`hot-100@${keyspace.large}`),
+      get(`hot-100@${keyspace.small}`),
+      0.9,
+    ),
+    Target.plain(
+      'edge-hit-100 >= 0.9 x bare-edge',
+      undefined,
+      'not measured: the edge tier (Varnish, front HAProxy) is not in this build',
+    ),
+    imp
+      ? Target.value('import >= 0.5 x load-data', imp.importRowsPerSec / imp.loadDataRowsPerSec, 0.5)
+      : Target.plain('import >= 0.5 x load-data', undefined, 'skipped (--no-import)'),
+  ];
+  const meta = {
+    date: new Date().toISOString(),
+    quick,
+    products,
+    rounds,
+    seconds,
+    connections,
+    node: process.version,
+    cpus: execFileSync('nproc').toString().trim(),
+  };
+  const stamp = meta.date.replace(/[:.]/g, '-');
+  const outDir = path.join(ROOT, 'bench/results');
+  fs.mkdirSync(outDir, { recursive: true });
+  const md = renderReport(meta, rows, targets, imp);
+  fs.writeFileSync(path.join(outDir, `${stamp}.md`), md);
+  fs.writeFileSync(
+    path.join(outDir, `${stamp}.json`),
+    JSON.stringify({ meta, rows, targets, import: imp, raw: Object.fromEntries(results) }, null, 2),
+  );
+  log('\n' + md);
+  log(`report: bench/results/${stamp}.md`);
+}
+
+main().catch(async (e: unknown) => {
+  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+  await stopAll();
+  process.exit(1);
+});

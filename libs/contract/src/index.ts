@@ -1,0 +1,4 @@
+export * from './accepted-breaks';
+export * from './breaking-changes';
+export * from './canonical-json';
+export * from './json-pointers';
