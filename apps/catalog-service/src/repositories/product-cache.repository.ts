@@ -183,7 +183,8 @@ export class ProductCacheRepository {
       p.set('sku:' + sku, String(id), 'EX', seconds, 'NX');
     }
     for (const sku of absent) p.set('sku:' + sku, '!0', 'EX', negativeTtl, 'NX');
-    await p.exec();
+    const failed = (await p.exec())?.find(([err]) => err);
+    if (failed) throw failed[0] as Error;
   }
 
   async ttl(id: number): Promise<number> {

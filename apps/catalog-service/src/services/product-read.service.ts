@@ -209,9 +209,11 @@ export class ProductReadService {
     try {
       return await this.cache.mgetSkus(skus);
     } catch (e) {
+      const kind = redisErrorKind(e);
+      this.metrics.redisErrors.inc({ op: 'read', kind });
       this.logger
         .channel('redis')
-        .warn(`sku mget failed, reading from mysql: ${(e as Error).message}`, { skus: skus.length });
+        .warn(`sku mget failed, reading from mysql: ${(e as Error).message}`, { skus: skus.length, kind });
       return new Array<SkuEntry>(skus.length).fill(null);
     }
   }
@@ -244,9 +246,11 @@ export class ProductReadService {
         this.config.NEGATIVE_TTL_SECONDS,
       );
     } catch (e) {
+      const kind = redisErrorKind(e);
+      this.metrics.redisErrors.inc({ op: 'backfill', kind });
       this.logger
         .channel('redis')
-        .warn(`sku backfill failed: ${(e as Error).message}`, { skus: skus.length });
+        .warn(`sku backfill failed: ${(e as Error).message}`, { skus: skus.length, kind });
     }
     return found;
   }
