@@ -68,6 +68,16 @@ describe('logs (LOG_DIR)', () => {
     expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('does not pin a connection opened during a request on that request', async () => {
+    // The first scrape opens the replica connection (lazily) inside the scrape request.
+    const scrape = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(scrape.statusCode).toBe(200);
+    const ready = await eventually(() =>
+      readLines(path.join(dir, 'redis.log')).find((l) => l.message === 'redis replica ready'),
+    );
+    expect(ready.requestId).toBeUndefined();
+  });
+
   it('never writes API keys or passwords to any log file', async () => {
     const [id] = freshIds(1);
     const put = (key: string) =>

@@ -2,7 +2,7 @@ import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nest
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import Redis, { RedisOptions } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { AppLogger } from '@app/logger';
+import { AppLogger, requestContext } from '@app/logger';
 
 /** One connection per record type, so a type can move to its own Redis by configuration alone. */
 export const REDIS_PRODUCT = Symbol('REDIS_PRODUCT');
@@ -28,7 +28,10 @@ export function createRedis(
   // One line when an outage starts and one when it ends, not one per reconnect attempt.
   let downSince = 0;
   let failures = 0;
-  client.on('error', (err: Error) => {
+  // Connection events belong to no request, even when a request's command opened the connection.
+  const on = <A extends unknown[]>(event: string, handler: (...args: A) => void) =>
+    client.on(event, (...args: A) => requestContext.exit(() => handler(...args)));
+  on('error', (err: Error) => {
     failures++;
     if (downSince === 0) {
       downSince = Date.now();
@@ -37,8 +40,8 @@ export function createRedis(
       log.debug(`redis ${name}: ${err.message}`, { url: redactUrl(url), failures });
     }
   });
-  client.on('end', () => log.info(`redis ${name} connection closed`, { url: redactUrl(url) }));
-  client.on('ready', () => {
+  on('end', () => log.info(`redis ${name} connection closed`, { url: redactUrl(url) }));
+  on('ready', () => {
     if (downSince === 0) {
       log.info(`redis ${name} ready`, { url: redactUrl(url) });
     } else {
