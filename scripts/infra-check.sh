@@ -9,3 +9,43 @@ ok() { printf '  ok  %s\n' "$*"; }
 # HAProxy (database): rendered with placeholder values, then haproxy -c.
 sed -e "s#@STATE_DIR@#$tmp#g" -e 's/@[A-Z_]*PORT@/1/g' infra/haproxy/db.cfg.tmpl >"$tmp/db.cfg"
 haproxy -c -q -f "$tmp/db.cfg" && ok "infra/haproxy/db.cfg.tmpl (haproxy -c)"
+
+# Prometheus: config, alert rules and their unit tests; the dashboard's queries must parse as PromQL too
+# (checked as recording rules, the one offline PromQL parser promtool has).
+promtool check config --lint=all infra/prometheus/prometheus.yml >/dev/null && ok "infra/prometheus/prometheus.yml (promtool check config)"
+promtool check rules --lint=all infra/prometheus/alerts.yml >/dev/null && ok "infra/prometheus/alerts.yml (promtool check rules)"
+promtool test rules infra/prometheus/alerts.test.yml >/dev/null && ok "infra/prometheus/alerts.test.yml (promtool test rules)"
+node -e '
+  const d = JSON.parse(require("fs").readFileSync("infra/grafana/catalog-service.json", "utf8"));
+  const exprs = d.panels.flatMap((p) => (p.targets || []).map((t) => t.expr));
+  const rules = exprs.map((e, i) => `      - record: dashboard:expr${i}\n        expr: ${JSON.stringify(e)}`);
+  process.stdout.write(`groups:\n  - name: dashboard\n    rules:\n${rules.join("\n")}\n`);
+' >"$tmp/dashboard-rules.yml"
+promtool check rules "$tmp/dashboard-rules.yml" >/dev/null && ok "infra/grafana/catalog-service.json (JSON, every query parses)"
+
+# Icinga 2: our CheckCommand and Service apply rule in a minimal config with one host that uses them,
+# validated unprivileged (every path Icinga writes to points into the temp folder).
+mkdir -p "$tmp/icinga2"/{data,log,cache,spool,run}
+cat >"$tmp/icinga2/icinga2.conf" <<ICINGA
+const PluginDir = "/usr/lib/nagios/plugins"
+include <itl>
+include <plugins>
+include "$PWD/infra/icinga2/commands.conf"
+include "$PWD/infra/icinga2/services.conf"
+object Host "cache-1" {
+  check_command = "dummy"
+  address = "127.0.0.1"
+  vars.catalog_redis["product"] = { port = 26379 }
+  vars.catalog_redis["product-replica"] = { port = 26380, warning = "0.25,20", password = "secret" }
+}
+ICINGA
+# The apply rule must match: one service per entry of vars.catalog_redis.
+if out=$(icinga2 daemon -C -c "$tmp/icinga2/icinga2.conf" -DConfigDir="$tmp/icinga2" \
+  -DDataDir="$tmp/icinga2/data" -DLogDir="$tmp/icinga2/log" -DCacheDir="$tmp/icinga2/cache" \
+  -DSpoolDir="$tmp/icinga2/spool" -DInitRunDir="$tmp/icinga2/run" \
+  -DRunAsUser="$(id -un)" -DRunAsGroup="$(id -gn)" 2>&1) && grep -q 'Instantiated 2 Services' <<<"$out"; then
+  ok "infra/icinga2/*.conf (icinga2 daemon -C: CheckCommand and 2 services applied)"
+else
+  printf '%s\n' "$out" >&2
+  exit 1
+fi

@@ -62,5 +62,17 @@ stack_app_status() {
       ok=1
     fi
   done
+  stack_app_tiering_status
   return $ok
+}
+
+# Which node holds the job leases, and the persistent set against its budget (npm run tier -- status).
+stack_app_tiering_status() {
+  local relay tiering
+  relay=$(redis-cli -h 127.0.0.1 -p "$PORT_REDIS_PRIMARY" GET lease:outbox-relay 2>/dev/null || true)
+  tiering=$(redis-cli -h 127.0.0.1 -p "$PORT_REDIS_PRIMARY" GET lease:tiering 2>/dev/null || true)
+  printf '  leases: outbox relay %s, tiering %s\n' "${relay:-free}" "${tiering:-free (between passes)}"
+  [[ -f "$SERVICE_SCRIPTS/tier.js" ]] || return 0
+  echo "  tiering (npm run tier -- status):"
+  node "$SERVICE_SCRIPTS/tier.js" status 2>&1 | sed 's/^/    /' || true
 }

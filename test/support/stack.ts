@@ -30,6 +30,8 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     NODE_ENV: 'test',
     LOG_STDOUT: 'false',
     RELAY_ENABLED: 'false',
+    // Tests run tiering passes themselves; a timer would demote keys under other tests' feet.
+    TIERING_ENABLED: 'false',
     SHUTDOWN_DRAIN_MS: '0',
     ...overrides,
   });

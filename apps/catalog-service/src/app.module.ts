@@ -10,13 +10,18 @@ import { HealthController } from './controllers/health.controller';
 import { MetricsController } from './controllers/metrics.controller';
 import { ProductController } from './controllers/product.controller';
 import { LeaseRepository } from './repositories/lease.repository';
+import { MysqlMonitorRepository } from './repositories/mysql-monitor.repository';
 import { OutboxRepository } from './repositories/outbox.repository';
 import { ProductCacheRepository } from './repositories/product-cache.repository';
 import { ProductRepository } from './repositories/product.repository';
+import { RedisMonitorRepository } from './repositories/redis-monitor.repository';
+import { TieringRepository } from './repositories/tiering.repository';
 import { LifecycleService } from './services/lifecycle.service';
+import { OpsMetricsService } from './services/ops-metrics.service';
 import { OutboxRelayService } from './services/outbox-relay.service';
 import { ProductReadService } from './services/product-read.service';
 import { ProductWriteService } from './services/product-write.service';
+import { TieringService } from './services/tiering.service';
 
 @Module({})
 export class AppModule {
@@ -42,6 +47,11 @@ export class AppModule {
         ProductRepository,
         OutboxRepository,
         LeaseRepository,
+        TieringService,
+        OpsMetricsService,
+        TieringRepository,
+        RedisMonitorRepository,
+        MysqlMonitorRepository,
       ],
     };
   }

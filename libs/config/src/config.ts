@@ -28,6 +28,8 @@ const schema = z.object({
   /** One Redis per record type is configuration, not code: unset means "same as REDIS_URL". */
   REDIS_PRODUCT_URL: z.string().url().optional(),
   REDIS_COMMAND_TIMEOUT_MS: int(2_000),
+  /** Monitored only (metrics, status): empty disables it. */
+  REDIS_REPLICA_URL: z.union([z.literal(''), z.string().url()]).default('redis://127.0.0.1:26380'),
 
   MYSQL_WRITER_HOST: z.string().default('127.0.0.1'),
   MYSQL_WRITER_PORT: int(23316),
@@ -37,6 +39,13 @@ const schema = z.object({
   MYSQL_PASSWORD: z.string().default('catalog'),
   MYSQL_DATABASE: z.string().default('catalog'),
   MYSQL_POOL_SIZE: int(20),
+  /** Both masters directly (not through HAProxy), for replication state in metrics; empty host disables one. */
+  MYSQL_A_HOST: z.string().default('127.0.0.1'),
+  MYSQL_A_PORT: int(23306),
+  MYSQL_B_HOST: z.string().default('127.0.0.1'),
+  MYSQL_B_PORT: int(23307),
+  MYSQL_MONITOR_USER: z.string().default('monitor'),
+  MYSQL_MONITOR_PASSWORD: z.string().default('monitor'),
 
   CACHE_TTL_SECONDS: int(3_600),
   CACHE_TTL_JITTER: z.coerce.number().min(0).max(1).default(0.2),
@@ -63,7 +72,32 @@ const schema = z.object({
   RELAY_LEASE_MS: int(5_000),
   RELAY_BATCH: int(500),
 
+  TIERING_ENABLED: bool(true),
+  TIERING_INTERVAL_MS: int(60_000),
+  /** The persistent set's budget in bytes; 0: TIERING_PERSISTENT_BUDGET_RATIO of Redis maxmemory. */
+  TIERING_PERSISTENT_BUDGET_BYTES: int(0),
+  TIERING_PERSISTENT_BUDGET_RATIO: z.coerce.number().min(0).max(1).default(0.5),
+  /** A pass that has to demote goes down to this fraction of the budget, so passes do not flap. */
+  TIERING_TARGET_FILL: z.coerce.number().min(0.1).max(1).default(0.9),
+  TIERING_IDLE_SECONDS: int(3_600),
+  TIERING_DEMOTE_TTL_SECONDS: int(3_600),
+  TIERING_SCAN_COUNT: int(1_000),
+  TIERING_SAMPLE_KEYS: int(1_000),
+  TIERING_MAX_DEMOTE: int(200_000),
+  TIERING_LEASE_MS: int(60_000),
+
+  /** Scrapes reuse what the expensive collectors (Redis INFO, replication, outbox) read this recently. */
+  METRICS_CACHE_MS: int(5_000),
+
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug']).default('info'),
+  /** Per-channel overrides of LOG_LEVEL, e.g. `redis=debug,http=warn`. */
+  LOG_CHANNEL_LEVELS: z
+    .string()
+    .regex(
+      /^(\s*[a-z]+=(error|warn|info|http|verbose|debug)\s*(,\s*[a-z]+=(error|warn|info|http|verbose|debug)\s*)*)?$/,
+      'expected channel=level[,channel=level...] with levels error|warn|info|http|verbose|debug',
+    )
+    .default(''),
   LOG_DIR: z.string().optional(),
   LOG_STDOUT: bool(true),
 

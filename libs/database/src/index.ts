@@ -1,2 +1,3 @@
 export * from './data-sources';
 export * from './database.module';
+export * from './mysql-pools';

@@ -1,6 +1,7 @@
 import { LoggerService } from '@nestjs/common';
 import * as path from 'node:path';
 import * as winston from 'winston';
+import { ConfigError } from '@app/config';
 import { requestContext } from './request-context';
 
 export const CHANNELS = ['main', 'http', 'redis', 'mysql', 'tiering', 'invalidation', 'relay'] as const;
@@ -10,9 +11,31 @@ type Meta = Record<string, unknown>;
 
 export interface LoggerOptions {
   level: LogLevel;
+  /** Per-channel overrides of `level` (LOG_CHANNEL_LEVELS). */
+  channelLevels?: Partial<Record<Channel, LogLevel>>;
   nodeName: string;
   dir?: string;
   stdout: boolean;
+}
+
+const SEVERITY: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, http: 3, verbose: 4, debug: 5 };
+
+/** `redis=debug,http=warn` -> { redis: 'debug', http: 'warn' }; unknown channels or levels are a config error. */
+export function parseChannelLevels(spec: string): Partial<Record<Channel, LogLevel>> {
+  const out: Partial<Record<Channel, LogLevel>> = {};
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [channel, level] = part.split('=').map((s) => s.trim());
+    if (!(CHANNELS as readonly string[]).includes(channel) || !(level in SEVERITY)) {
+      throw new ConfigError(
+        `Invalid configuration:\n  LOG_CHANNEL_LEVELS: "${part}" (channels: ${CHANNELS.join(', ')}; levels: ${Object.keys(SEVERITY).join(', ')})`,
+      );
+    }
+    out[channel as Channel] = level as LogLevel;
+  }
+  return out;
 }
 
 const SECRET_KEY = /authorization|password|passwd|secret|token|api[-_]?key|cookie/i;
@@ -37,10 +60,17 @@ const withContext = (nodeName: string) =>
 const onlyChannel = (channel: Channel) =>
   winston.format((info) => (info.channel === channel ? info : false))();
 
+/** winston filters by one level; this applies each channel's own level on top of it. */
+const channelLevel = (levelOf: (channel: Channel) => LogLevel) =>
+  winston.format((info) =>
+    SEVERITY[info.level as LogLevel] <= SEVERITY[levelOf(info.channel as Channel)] ? info : false,
+  );
+
 export class ChannelLogger {
   constructor(
     private readonly root: winston.Logger,
     readonly channel: Channel,
+    private readonly level: LogLevel,
   ) {}
 
   error(message: string, meta: Meta = {}): void {
@@ -55,11 +85,15 @@ export class ChannelLogger {
   http(message: string, meta: Meta = {}): void {
     this.root.log('http', message, { ...meta, channel: this.channel });
   }
+  verbose(message: string, meta: Meta = {}): void {
+    this.root.log('verbose', message, { ...meta, channel: this.channel });
+  }
   debug(message: string, meta: Meta = {}): void {
     this.root.log('debug', message, { ...meta, channel: this.channel });
   }
+  /** Lets callers skip building a line nobody will see (the access log is on the hot path). */
   isEnabled(level: LogLevel): boolean {
-    return this.root.isLevelEnabled(level);
+    return SEVERITY[level] <= SEVERITY[this.level];
   }
 }
 
@@ -70,10 +104,18 @@ export class ChannelLogger {
 export class AppLogger implements LoggerService {
   private readonly root: winston.Logger;
   private readonly channels = new Map<Channel, ChannelLogger>();
+  private readonly levelOf: (channel: Channel) => LogLevel;
 
   constructor(options: LoggerOptions) {
+    const overrides = options.channelLevels ?? {};
+    this.levelOf = (channel) => overrides[channel] ?? options.level;
+    // winston's own level is the most verbose of all, the per-channel filter does the rest.
+    const rootLevel = [options.level, ...Object.values(overrides)].reduce((a, b) =>
+      SEVERITY[b] > SEVERITY[a] ? b : a,
+    );
     const base = winston.format.combine(
       withContext(options.nodeName)(),
+      channelLevel(this.levelOf)(),
       redact(),
       winston.format.timestamp(),
       winston.format.errors({ stack: true }),
@@ -97,13 +139,13 @@ export class AppLogger implements LoggerService {
       }
     }
     if (transports.length === 0) transports.push(new winston.transports.Console({ silent: true }));
-    this.root = winston.createLogger({ level: options.level, format: base, transports });
+    this.root = winston.createLogger({ level: rootLevel, format: base, transports });
   }
 
   channel(channel: Channel): ChannelLogger {
     let logger = this.channels.get(channel);
     if (!logger) {
-      logger = new ChannelLogger(this.root, channel);
+      logger = new ChannelLogger(this.root, channel, this.levelOf(channel));
       this.channels.set(channel, logger);
     }
     return logger;

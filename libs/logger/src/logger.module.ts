@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { AppLogger } from './app-logger';
+import { AppLogger, parseChannelLevels } from './app-logger';
 
 @Global()
 @Module({
@@ -11,6 +11,7 @@ import { AppLogger } from './app-logger';
       useFactory: (config: AppConfig) =>
         new AppLogger({
           level: config.LOG_LEVEL,
+          channelLevels: parseChannelLevels(config.LOG_CHANNEL_LEVELS),
           nodeName: config.NODE_NAME,
           dir: config.LOG_DIR,
           stdout: config.LOG_STDOUT,

@@ -34,7 +34,53 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** kind oom: Redis refused a write because nothing volatile was left to evict (volatile-lru). */
+  readonly redisErrors = new Counter({
+    name: 'catalog_redis_errors_total',
+    help: 'Failed Redis commands, by operation (read, backfill, write, relay) and kind (oom, timeout, connection, other)',
+    labelNames: ['op', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  /** outcome: within_budget, demoted, short (not enough idle keys to meet the budget), no_budget, failed. */
+  readonly tieringRuns = new Counter({
+    name: 'catalog_tiering_runs_total',
+    help: 'Tiering passes run by this node, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tieringDemoted = new Counter({
+    name: 'catalog_tiering_demoted_keys_total',
+    help: 'Persistent Redis keys the tiering job turned into volatile ones',
+    registers: [this.registry],
+  });
+
+  readonly tieringDemotedBytes = new Counter({
+    name: 'catalog_tiering_demoted_bytes_total',
+    help: 'MEMORY USAGE of the keys the tiering job demoted',
+    registers: [this.registry],
+  });
+
+  readonly tieringScanned = new Counter({
+    name: 'catalog_tiering_scanned_keys_total',
+    help: 'Keys the tiering job inspected (SCAN)',
+    registers: [this.registry],
+  });
+
+  readonly tieringDuration = new Histogram({
+    name: 'catalog_tiering_duration_seconds',
+    help: 'Duration of tiering passes',
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+
   constructor(defaultMetrics = true) {
-    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'catalog_' });
+    if (defaultMetrics) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'catalog_' });
+      // Gauges named like counters fail `promtool check metrics`; the per-type gauges without _total stay.
+      for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total'])
+        this.registry.removeSingleMetric(`catalog_nodejs_${name}`);
+    }
   }
 }

@@ -1,13 +1,21 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
-import Redis from 'ioredis';
+import Redis, { RedisOptions } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { AppLogger } from '@app/logger';
+import { AppLogger, requestContext } from '@app/logger';
 
 /** One connection per record type, so a type can move to its own Redis by configuration alone. */
 export const REDIS_PRODUCT = Symbol('REDIS_PRODUCT');
+/** The product Redis' replica, for metrics and status only (null when REDIS_REPLICA_URL is empty). */
+export const REDIS_REPLICA = Symbol('REDIS_REPLICA');
 
-export function createRedis(url: string, name: string, logger: AppLogger, commandTimeout: number): Redis {
+export function createRedis(
+  url: string,
+  name: string,
+  logger: AppLogger,
+  commandTimeout: number,
+  options: RedisOptions = {},
+): Redis {
   const log = logger.channel('redis');
   const client = new Redis(url, {
     connectionName: `catalog:${name}`,
@@ -15,13 +23,40 @@ export function createRedis(url: string, name: string, logger: AppLogger, comman
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
+    ...options,
   });
-  client.on('error', (err: Error) => log.warn(`redis ${name}: ${err.message}`, { url: redactUrl(url) }));
-  client.on('ready', () => log.info(`redis ${name} ready`, { url: redactUrl(url) }));
+  // One line when an outage starts and one when it ends, not one per reconnect attempt.
+  let downSince = 0;
+  let failures = 0;
+  // Connection events belong to no request, even when a request's command opened the connection.
+  const on = <A extends unknown[]>(event: string, handler: (...args: A) => void) =>
+    client.on(event, (...args: A) => requestContext.exit(() => handler(...args)));
+  on('error', (err: Error) => {
+    failures++;
+    if (downSince === 0) {
+      downSince = Date.now();
+      log.error(`redis ${name} unreachable: ${err.message}; retrying`, { url: redactUrl(url) });
+    } else {
+      log.debug(`redis ${name}: ${err.message}`, { url: redactUrl(url), failures });
+    }
+  });
+  on('end', () => log.info(`redis ${name} connection closed`, { url: redactUrl(url) }));
+  on('ready', () => {
+    if (downSince === 0) {
+      log.info(`redis ${name} ready`, { url: redactUrl(url) });
+    } else {
+      log.warn(`redis ${name} back after ${Math.round((Date.now() - downSince) / 1000)} s`, {
+        url: redactUrl(url),
+        failures,
+      });
+    }
+    downSince = 0;
+    failures = 0;
+  });
   return client;
 }
 
-function redactUrl(url: string): string {
+export function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
@@ -29,6 +64,7 @@ function redactUrl(url: string): string {
 export class RedisHealth implements OnApplicationShutdown {
   constructor(
     @Inject(REDIS_PRODUCT) private readonly product: Redis,
+    @Inject(REDIS_REPLICA) private readonly replica: Redis | null,
     private readonly health: HealthIndicatorService,
   ) {}
 
@@ -44,6 +80,7 @@ export class RedisHealth implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.product.quit().catch(() => this.product.disconnect());
+    this.replica?.disconnect();
   }
 }
 
@@ -57,8 +94,20 @@ export class RedisHealth implements OnApplicationShutdown {
       useFactory: (config: AppConfig, logger: AppLogger) =>
         createRedis(config.REDIS_PRODUCT_URL, 'product', logger, config.REDIS_COMMAND_TIMEOUT_MS),
     },
+    {
+      provide: REDIS_REPLICA,
+      inject: [APP_CONFIG, AppLogger],
+      // Connects on first use: a node that is never scraped never opens it.
+      useFactory: (config: AppConfig, logger: AppLogger) =>
+        config.REDIS_REPLICA_URL
+          ? createRedis(config.REDIS_REPLICA_URL, 'replica', logger, 1_000, {
+              lazyConnect: true,
+              maxRetriesPerRequest: 0,
+            })
+          : null,
+    },
     RedisHealth,
   ],
-  exports: [REDIS_PRODUCT, RedisHealth],
+  exports: [REDIS_PRODUCT, REDIS_REPLICA, RedisHealth],
 })
 export class RedisModule {}

@@ -128,7 +128,9 @@ export class ProductCacheRepository {
     const p = this.redis.pipeline();
     for (const [id, doc] of found) p.set('product:' + id, doc, 'EX', ttl(), 'NX');
     for (const id of absent) p.set('product:' + id, '!0', 'EX', negativeTtl, 'NX');
-    await p.exec();
+    // A pipeline reports errors per command (OOM among them) instead of rejecting: surface the first.
+    const failed = (await p.exec())?.find(([err]) => err);
+    if (failed) throw failed[0] as Error;
   }
 
   /**
@@ -181,7 +183,8 @@ export class ProductCacheRepository {
       p.set('sku:' + sku, String(id), 'EX', seconds, 'NX');
     }
     for (const sku of absent) p.set('sku:' + sku, '!0', 'EX', negativeTtl, 'NX');
-    await p.exec();
+    const failed = (await p.exec())?.find(([err]) => err);
+    if (failed) throw failed[0] as Error;
   }
 
   async ttl(id: number): Promise<number> {

@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
+import { redisErrorKind } from '@app/redis';
 import { LeaseRepository } from '@catalog/repositories/lease.repository';
 import { OutboxRepository } from '@catalog/repositories/outbox.repository';
 import { ProductCacheRepository } from '@catalog/repositories/product-cache.repository';
@@ -21,6 +22,7 @@ const LEASE = 'outbox-relay';
 export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
+  private holding = false;
   private readonly log;
 
   constructor(
@@ -55,17 +57,25 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
 
   /** One pass: returns the number of outbox rows applied, or 0 when another node holds the lease. */
   async runOnce(graceMs = this.config.RELAY_GRACE_MS): Promise<number> {
-    if (!(await this.leases.acquire(LEASE, this.config.NODE_NAME, this.config.RELAY_LEASE_MS))) return 0;
+    const holding = await this.leases.acquire(LEASE, this.config.NODE_NAME, this.config.RELAY_LEASE_MS);
+    if (holding !== this.holding) {
+      this.holding = holding;
+      this.log.info(
+        holding ? 'relay lease taken: this node applies the outbox' : 'relay lease held by another node',
+      );
+    }
+    if (!holding) return 0;
     let total = 0;
     for (;;) {
       const entries = await this.outbox.pending(graceMs, this.config.RELAY_BATCH);
       if (entries.length === 0) break;
       const states = await this.products.findStates([...new Set(entries.map((e) => e.recordId))]);
-      const changed = await this.cache.applyVersions(
-        states,
-        this.config.TOMBSTONE_TTL_SECONDS,
-        this.config.CACHE_TTL_SECONDS,
-      );
+      const changed = await this.cache
+        .applyVersions(states, this.config.TOMBSTONE_TTL_SECONDS, this.config.CACHE_TTL_SECONDS)
+        .catch((e: unknown) => {
+          this.metrics.redisErrors.inc({ op: 'relay', kind: redisErrorKind(e) });
+          throw e;
+        });
       await this.outbox.remove(entries.map((e) => e.id));
       total += entries.length;
       this.metrics.outboxApplied.inc({ by: 'relay' }, entries.length);
@@ -77,6 +87,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
       if (entries.length < this.config.RELAY_BATCH) break;
       await this.leases.acquire(LEASE, this.config.NODE_NAME, this.config.RELAY_LEASE_MS);
     }
+    if (total > 0) this.log.debug('relay pass applied outbox rows', { rows: total });
     return total;
   }
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
+import { redisErrorKind } from '@app/redis';
 import { hasSku, versionOf } from '@catalog/dtos/product-document';
 import {
   ABSENT,
@@ -49,7 +50,7 @@ export class ProductReadService {
     private readonly cache: ProductCacheRepository,
     private readonly products: ProductRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    metrics: Metrics,
+    private readonly metrics: Metrics,
     private readonly logger: AppLogger,
   ) {
     this.coalescer = new MissCoalescer((ids) => this.loadCold(ids), config.COALESCE_MAX_IDS);
@@ -195,9 +196,11 @@ export class ProductReadService {
     try {
       return await this.cache.mget(ids);
     } catch (e) {
+      const kind = redisErrorKind(e);
+      this.metrics.redisErrors.inc({ op: 'read', kind });
       this.logger
         .channel('redis')
-        .warn(`mget failed, reading from mysql: ${(e as Error).message}`, { ids: ids.length });
+        .warn(`mget failed, reading from mysql: ${(e as Error).message}`, { ids: ids.length, kind });
       return new Array<CacheEntry>(ids.length).fill(null);
     }
   }
@@ -206,9 +209,11 @@ export class ProductReadService {
     try {
       return await this.cache.mgetSkus(skus);
     } catch (e) {
+      const kind = redisErrorKind(e);
+      this.metrics.redisErrors.inc({ op: 'read', kind });
       this.logger
         .channel('redis')
-        .warn(`sku mget failed, reading from mysql: ${(e as Error).message}`, { skus: skus.length });
+        .warn(`sku mget failed, reading from mysql: ${(e as Error).message}`, { skus: skus.length, kind });
       return new Array<SkuEntry>(skus.length).fill(null);
     }
   }
@@ -241,9 +246,11 @@ export class ProductReadService {
         this.config.NEGATIVE_TTL_SECONDS,
       );
     } catch (e) {
+      const kind = redisErrorKind(e);
+      this.metrics.redisErrors.inc({ op: 'backfill', kind });
       this.logger
         .channel('redis')
-        .warn(`sku backfill failed: ${(e as Error).message}`, { skus: skus.length });
+        .warn(`sku backfill failed: ${(e as Error).message}`, { skus: skus.length, kind });
     }
     return found;
   }
@@ -261,7 +268,11 @@ export class ProductReadService {
       );
     } catch (e) {
       // The read still succeeds from MySQL; the next read retries the backfill.
-      this.logger.channel('redis').warn(`backfill failed: ${(e as Error).message}`, { ids: ids.length });
+      const kind = redisErrorKind(e);
+      this.metrics.redisErrors.inc({ op: 'backfill', kind });
+      this.logger
+        .channel('redis')
+        .warn(`backfill failed: ${(e as Error).message}`, { ids: ids.length, kind });
     }
     return found;
   }

@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '@app/errors';
 import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
+import { redisErrorKind } from '@app/redis';
 import { serializeProduct } from '@catalog/dtos/product-document';
 import { parseBatchItem } from '@catalog/dtos/product-input';
 import type { BatchItemDto, BatchResultDto, ProductInputDto } from '@catalog/dtos/product.dto';
@@ -163,11 +164,14 @@ export class ProductWriteService {
         this.config.CACHE_TTL_SECONDS,
       );
     } catch (e) {
-      this.logger
-        .channel('redis')
-        .warn(`redis update after commit failed, left to the outbox relay: ${(e as Error).message}`, {
-          ids: writes.length,
-        });
+      const kind = redisErrorKind(e);
+      this.metrics.redisErrors.inc({ op: 'write', kind });
+      // OOM: Redis keeps the previous version until the relay manages to apply this one.
+      const log = this.logger.channel('redis');
+      (kind === 'oom' ? log.error.bind(log) : log.warn.bind(log))(
+        `redis update after commit failed, left to the outbox relay: ${(e as Error).message}`,
+        { ids: writes.length, kind },
+      );
     }
   }
 }

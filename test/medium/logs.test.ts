@@ -1,0 +1,120 @@
+import { describe, it, before, after } from 'node:test';
+import { expect } from 'expect';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppLogger } from '@app/logger';
+import { freshIds, product, READ_KEY, startApp, waitFor, WRITE_KEY } from '../support/stack';
+
+type Line = Record<string, unknown> & { message: string; level: string; channel: string; requestId?: string };
+
+const readLines = (file: string): Line[] =>
+  fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Line)
+    : [];
+
+/** Log files are written asynchronously: poll until the expected lines are there. */
+const eventually = <T>(fn: () => T | undefined | false) => waitFor(() => Promise.resolve(fn()), 3_000);
+
+describe('logs (LOG_DIR)', () => {
+  let app: NestFastifyApplication;
+  let dir: string;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'catalog-logs-'));
+    app = await startApp({ LOG_DIR: dir, LOG_LEVEL: 'http', LOG_CHANNEL_LEVELS: 'redis=debug' });
+  });
+
+  after(async () => {
+    await app.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('carries the request id of the response header on the lines of that request', async () => {
+    const [id] = freshIds(1);
+    const res = await app.inject({ method: 'GET', url: `/v1/products/${id}` });
+    expect(res.statusCode).toBe(404);
+    const requestId = res.headers['x-request-id'] as string;
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+
+    const access = await eventually(() =>
+      readLines(path.join(dir, 'http.log')).find((l) => l.requestId === requestId && l.message === 'request'),
+    );
+    expect(access).toMatchObject({ channel: 'http', level: 'http', status: 404, route: '/v1/products/:id' });
+    // The same line is in the main log, next to every other channel.
+    await eventually(() => readLines(path.join(dir, 'main.log')).some((l) => l.requestId === requestId));
+  });
+
+  it('takes the request id from an upstream X-Request-Id (HAProxy), and ignores a malformed one', async () => {
+    const res = await app.inject({
+      method: 'GET',
+      url: '/v1/products/1',
+      headers: { 'x-request-id': 'haproxy-7f3a.1' },
+    });
+    expect(res.headers['x-request-id']).toBe('haproxy-7f3a.1');
+    await eventually(() =>
+      readLines(path.join(dir, 'http.log')).some((l) => l.requestId === 'haproxy-7f3a.1'),
+    );
+    const bad = await app.inject({
+      method: 'GET',
+      url: '/v1/products/1',
+      headers: { 'x-request-id': 'bad id\n{}' },
+    });
+    expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('does not pin a connection opened during a request on that request', async () => {
+    // The first scrape opens the replica connection (lazily) inside the scrape request.
+    const scrape = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(scrape.statusCode).toBe(200);
+    const ready = await eventually(() =>
+      readLines(path.join(dir, 'redis.log')).find((l) => l.message === 'redis replica ready'),
+    );
+    expect(ready.requestId).toBeUndefined();
+  });
+
+  it('never writes API keys or passwords to any log file', async () => {
+    const [id] = freshIds(1);
+    const put = (key: string) =>
+      app.inject({
+        method: 'PUT',
+        url: `/v1/products/${id}`,
+        headers: { authorization: `Bearer ${key}` },
+        payload: product(`LOG-${id}`),
+      });
+    expect((await put(WRITE_KEY)).statusCode).toBe(201);
+    expect((await put(READ_KEY)).statusCode).toBe(403);
+    expect((await put('a-wrong-key-that-must-not-be-logged')).statusCode).toBe(401);
+    const rejected = await eventually(() => {
+      const lines = readLines(path.join(dir, 'http.log')).filter((l) => l.status === 401 || l.status === 403);
+      return lines.length >= 2 && lines;
+    });
+    expect(rejected.length).toBeGreaterThan(0);
+    const all = fs
+      .readdirSync(dir)
+      .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+      .join('\n');
+    for (const secret of [WRITE_KEY, READ_KEY, 'a-wrong-key-that-must-not-be-logged'])
+      expect(all).not.toContain(secret);
+    expect(all).not.toMatch(/"(password|authorization)":"(?!\[redacted\])/i);
+  });
+
+  it('applies per-channel levels: redis at debug while the rest stays at http', async () => {
+    const logger = app.get(AppLogger);
+    logger.channel('redis').debug('debug line for the redis channel');
+    logger.channel('mysql').debug('debug line for the mysql channel');
+    await eventually(() =>
+      readLines(path.join(dir, 'redis.log')).some((l) => l.message === 'debug line for the redis channel'),
+    );
+    expect(readLines(path.join(dir, 'mysql.log')).some((l) => l.message.startsWith('debug line'))).toBe(
+      false,
+    );
+    expect(logger.channel('redis').isEnabled('debug')).toBe(true);
+    expect(logger.channel('http').isEnabled('debug')).toBe(false);
+  });
+});
