@@ -101,9 +101,9 @@ async function ensureDataset(env: Record<string, string>): Promise<void> {
     log(
       `seeding ${products} hot products (MySQL + persistent Redis keys) and ${coldProducts} MySQL-only cold products`,
     );
-    sh('node', [SEED, '--reset', '--products', String(products), '--quiet']);
-    sh('node', [
-      SEED,
+    // The bench stack's connection settings: without them the seed would go to the dev stack's defaults.
+    sh('node', [SEED, '--reset', '--products', String(products), '--quiet'], env);
+    const cold = [
       '--append',
       '--start',
       String(COLD_START),
@@ -111,15 +111,28 @@ async function ensureDataset(env: Record<string, string>): Promise<void> {
       String(coldProducts),
       '--redis',
       'none',
-      '--quiet',
-    ]);
+    ];
+    sh('node', [SEED, ...cold, '--quiet'], env);
     await redis.set('bench:dataset', want);
+  }
+  // Whatever an earlier run or a person left cached of the cold range goes, so cold reads really are cold.
+  for (let id = COLD_START; id < COLD_START + coldProducts; id += 1000) {
+    const keys = Array.from(
+      { length: Math.min(1000, COLD_START + coldProducts - id) },
+      (_, i) => `product:${id + i}`,
+    );
+    await redis.unlink(...keys);
   }
   redis.disconnect();
 }
 
 /** A Redis of its own per keyspace size, so "keyspace size must not matter" compares like with like. */
-async function keyspaceRedis(name: string, port: number, keys: number): Promise<string> {
+async function keyspaceRedis(
+  env: Record<string, string>,
+  name: string,
+  port: number,
+  keys: number,
+): Promise<string> {
   const dir = path.join(work, name);
   fs.mkdirSync(dir, { recursive: true });
   const url = `redis://127.0.0.1:${port}`;
@@ -163,7 +176,7 @@ async function keyspaceRedis(name: string, port: number, keys: number): Promise<
   if ((await redis.dbsize()) !== keys) {
     log(`loading ${keys} keys into the ${name} keyspace Redis (:${port})`);
     await redis.flushall();
-    sh('node', [SEED, '--mysql', 'none', '--products', String(keys), '--quiet'], { REDIS_URL: url });
+    sh('node', [SEED, '--mysql', 'none', '--products', String(keys), '--quiet'], { ...env, REDIS_URL: url });
   }
   redis.disconnect();
   return url;
@@ -251,8 +264,8 @@ async function main(): Promise<void> {
 
   if (!opts['no-keyspace']) {
     const redisPort = Number(env.REDIS_URL.split(':').pop()) + 50;
-    const smallUrl = await keyspaceRedis('small', redisPort, keyspace.small);
-    const largeUrl = await keyspaceRedis('large', redisPort + 1, keyspace.large);
+    const smallUrl = await keyspaceRedis(env, 'small', redisPort, keyspace.small);
+    const largeUrl = await keyspaceRedis(env, 'large', redisPort + 1, keyspace.large);
     const small = await startProc(
       'service-small',
       [MAIN],
@@ -288,7 +301,8 @@ async function main(): Promise<void> {
   }
 
   // Warm-up (not recorded): JIT compilation and connection pools would otherwise weigh on the first round.
-  for (const s of scenarios) await runWrk(`http://127.0.0.1:${s.proc.port}`, s.paths, quick ? 1 : 3, connections, s.headers);
+  for (const s of scenarios)
+    await runWrk(`http://127.0.0.1:${s.proc.port}`, s.paths, quick ? 1 : 3, connections, s.headers);
 
   const results = new Map<string, Array<WrkResult & { cpuMsPerReq: number }>>();
   for (let round = 1; round <= rounds; round++) {

@@ -28,6 +28,7 @@ const schema = z.object({
   /** One Redis per record type is configuration, not code: unset means "same as REDIS_URL". */
   REDIS_PRODUCT_URL: z.string().url().optional(),
   REDIS_COMMAND_TIMEOUT_MS: int(2_000),
+  REDIS_AUTO_PIPELINING: bool(false),
   /** Monitored only (metrics, status): empty disables it. */
   REDIS_REPLICA_URL: z.union([z.literal(''), z.string().url()]).default('redis://127.0.0.1:26380'),
 

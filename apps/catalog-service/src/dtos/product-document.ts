@@ -27,8 +27,10 @@ const VERSION_KEY = Buffer.from(',"version":');
 
 /** Version from the document head without parsing it; -1 if the head is not ours. */
 export function versionOf(doc: Buffer): number {
-  const at = doc.indexOf(VERSION_KEY, 6);
-  if (at < 0 || at > 40) return -1;
+  // Skip `{"id":<digits>` and check for `,"version":` by its first and last bytes: we wrote this head.
+  let at = 6;
+  while (at < doc.length && doc[at] >= 0x30 && doc[at] <= 0x39) at++;
+  if (doc[at] !== 0x2c || doc[at + 2] !== 0x76 || doc[at + VERSION_KEY.length - 1] !== 0x3a) return -1;
   let v = 0;
   for (let i = at + VERSION_KEY.length; i < doc.length; i++) {
     const c = doc[i];
