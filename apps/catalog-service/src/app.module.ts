@@ -9,10 +9,13 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { HealthController } from './controllers/health.controller';
 import { MetricsController } from './controllers/metrics.controller';
 import { ProductController } from './controllers/product.controller';
+import { EdgeCacheRepository } from './repositories/edge-cache.repository';
+import { InvalidationRepository } from './repositories/invalidation.repository';
 import { LeaseRepository } from './repositories/lease.repository';
 import { OutboxRepository } from './repositories/outbox.repository';
 import { ProductCacheRepository } from './repositories/product-cache.repository';
 import { ProductRepository } from './repositories/product.repository';
+import { EdgePurgerService } from './services/edge-purger.service';
 import { LifecycleService } from './services/lifecycle.service';
 import { OutboxRelayService } from './services/outbox-relay.service';
 import { ProductReadService } from './services/product-read.service';
@@ -42,6 +45,9 @@ export class AppModule {
         ProductRepository,
         OutboxRepository,
         LeaseRepository,
+        EdgePurgerService,
+        InvalidationRepository,
+        EdgeCacheRepository,
       ],
     };
   }

@@ -61,7 +61,13 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
       const entries = await this.outbox.pending(graceMs, this.config.RELAY_BATCH);
       if (entries.length === 0) break;
       const states = await this.products.findStates([...new Set(entries.map((e) => e.recordId))]);
-      const changed = await this.cache.applyVersions(states, this.config.TOMBSTONE_TTL_SECONDS);
+      // Whatever this changes in Redis is also published for the edge purgers (same script).
+      const { changed, invalidation } = await this.cache.apply(states, {
+        tombstoneTtl: this.config.TOMBSTONE_TTL_SECONDS,
+        streamMaxLen: this.config.PURGE_STREAM_MAXLEN,
+        node: this.config.NODE_NAME,
+        source: 'relay',
+      });
       await this.outbox.remove(entries.map((e) => e.id));
       total += entries.length;
       this.metrics.outboxApplied.inc({ by: 'relay' }, entries.length);
@@ -69,6 +75,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
         this.log.warn('relay repaired redis keys a writer had not updated', {
           changed,
           rows: entries.length,
+          invalidation,
         });
       if (entries.length < this.config.RELAY_BATCH) break;
       await this.leases.acquire(LEASE, this.config.NODE_NAME, this.config.RELAY_LEASE_MS);
