@@ -67,6 +67,9 @@ stack_ports() {
   PORT_VARNISH_1=$((28181 + o))
   PORT_VARNISH_2=$((28182 + o))
   PORT_FRONT=$((28080 + o))
+  PORT_FRONT_STATS=$((28088 + o))
+  PORT_VARNISH_ADMIN_1=$((28191 + o))
+  PORT_VARNISH_ADMIN_2=$((28192 + o))
 }
 stack_ports
 
