@@ -11,8 +11,9 @@ FRONT_RATE_LIMIT_KEY="${FRONT_RATE_LIMIT_KEY:-50000}"
 FRONT_RATE_LIMIT_ADDRESS="${FRONT_RATE_LIMIT_ADDRESS:-50000}"
 EDGE_START_TIMEOUT="${EDGE_START_TIMEOUT:-15}"
 
-varnish_port() { echo $((28180 + $1 + STACK_PORT_OFFSET)); }
-varnish_admin_port() { echo $((28190 + $1 + STACK_PORT_OFFSET)); }
+# Node N: Varnish 28090+N, its admin port 28094+N (+ offset), so PORT_VARNISH_N / PORT_VARNISH_ADMIN_N.
+varnish_port() { echo $((28090 + $1 + STACK_PORT_OFFSET)); }
+varnish_admin_port() { echo $((28094 + $1 + STACK_PORT_OFFSET)); }
 varnish_workdir() { echo "$STACK_DIR/varnish-$1/work"; }
 
 # Settings a service node needs to purge its own Varnish.
