@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { expect } from 'expect';
@@ -89,6 +90,29 @@ describe('edge cache (each node: Varnish in front of its service)', () => {
     while (varnishCounter(1, 'MAIN.fetch_304') === before && Date.now() < deadline) await sleep(50);
     expect(varnishCounter(1, 'MAIN.fetch_304')).toBeGreaterThan(before);
     expect((await get(url)).headers.get('x-cache')).toBe('hit');
+  });
+
+  it('refuses purges from an address outside its ACL (only the node itself may purge)', async () => {
+    const url = new URL(e.varnish[0]);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: 'PURGE',
+          path: '/',
+          headers: { xkey: 'product:1' },
+          localAddress: '127.0.0.2',
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(403);
   });
 
   it('refuses purges without tags and methods it does not know', async () => {
