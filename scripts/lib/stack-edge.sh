@@ -68,7 +68,14 @@ start_front_haproxy() {
   fi
   for p in "$PORT_FRONT" "$PORT_FRONT_STATS"; do ensure_port_free "$name" "$p"; done
   rm -f "$dir/front-haproxy.sock"
-  pid=$(start_bg "$name" haproxy -db -f "$cfg")
+  # Not start_bg: HAProxy makes its stdout non-blocking with F_SETFL, which drops O_APPEND, so it would write
+  # over an existing log from offset 0. A fresh file per start (the previous one kept as .1) stays in order.
+  local logf="$STACK_LOG_DIR/$name.log"
+  mkdir -p "$STACK_LOG_DIR"
+  [[ -f "$logf" ]] && mv -f "$logf" "$logf.1"
+  setsid haproxy -db -f "$cfg" </dev/null >"$logf" 2>&1 9>&- &
+  pid=$!
+  record_pid "$name" "$pid"
   for p in "$PORT_FRONT" "$PORT_FRONT_STATS"; do
     wait_port "$p" "$EDGE_START_TIMEOUT" "$pid" ||
       die "$name (pid $pid) is not listening on $p; see $STACK_LOG_DIR/$name.log"
