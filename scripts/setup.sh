@@ -25,6 +25,7 @@ PACKAGES=(
   wrk
   chromium
   iproute2
+  curl
 )
 
 log() { printf '[setup] %s\n' "$*"; }

@@ -1,6 +1,10 @@
 # shellcheck shell=bash
 # The catalog service part of the local stack: migrations, demo seed, service nodes.
 # Sourced by scripts/stack.sh after the infra is up and its connection settings are exported.
+# Each node is a Varnish in front of a service; the front HAProxy spreads requests over the Varnishes.
+
+# shellcheck source=stack-edge.sh
+source "$(dirname "${BASH_SOURCE[0]}")/stack-edge.sh"
 
 SERVICE_NODES="${SERVICE_NODES:-2}"
 SEED_PRODUCTS="${SEED_PRODUCTS:-10000}"
@@ -35,7 +39,7 @@ start_service_node() {
   ensure_port_free "service-$i" "$port"
   mkdir -p "$STACK_LOG_DIR/service-$i"
   pid=$(start_bg "service-$i" env NODE_NAME="node-$i" PORT="$port" LOG_DIR="$STACK_LOG_DIR/service-$i" \
-    LOG_STDOUT=false LOG_LEVEL="${LOG_LEVEL:-http}" node "$SERVICE_MAIN")
+    LOG_STDOUT=false LOG_LEVEL="${LOG_LEVEL:-http}" "$(edge_service_env "$i")" node "$SERVICE_MAIN")
   wait_ready "http://127.0.0.1:$port/health/ready" 30 "$pid" ||
     die "service-$i did not become ready; see $STACK_LOG_DIR/service-$i.log and $STACK_LOG_DIR/service-$i/main.log"
   log "service-$i ready on http://127.0.0.1:$port (pid $pid)"
@@ -46,8 +50,15 @@ stack_app_start() {
   node "$SERVICE_SCRIPTS/migrate.js" || die "migrations failed"
   node "$SERVICE_SCRIPTS/seed.js" --products "$SEED_PRODUCTS" --if-empty || die "seeding failed"
   local i
+  ((SERVICE_NODES > 0)) || return 0
+  # Varnish first: a service is ready only once it has purged its Varnish up to the invalidation stream.
+  for ((i = 1; i <= SERVICE_NODES; i++)); do start_varnish_node "$i"; done
   for ((i = 1; i <= SERVICE_NODES; i++)); do start_service_node "$i"; done
-  log "catalog API: http://127.0.0.1:$(service_port 1)/v1/products?ids=1,2,3 (docs: /docs, contract: /v1/openapi.json)"
+  start_front_haproxy
+  wait_front_nodes_up "$SERVICE_NODES"
+  log "catalog API (front HAProxy -> Varnish -> service): http://127.0.0.1:$PORT_FRONT/v1/products?ids=1,2,3"
+  log "  docs: http://127.0.0.1:$PORT_FRONT/docs, contract: /v1/openapi.json, HAProxy stats: http://127.0.0.1:$PORT_FRONT_STATS/"
+  log "  node N directly: Varnish :$(varnish_port 1)/:$(varnish_port 2), service :$(service_port 1)/:$(service_port 2)"
   log "demo write key (local only): local-demo-write-key; read-only key: local-demo-read-key"
 }
 
@@ -63,6 +74,10 @@ stack_app_status() {
     fi
   done
   stack_app_tiering_status
+  if ((SERVICE_NODES > 0)); then
+    edge_status || ok=1
+    edge_purge_positions
+  fi
   return $ok
 }
 

@@ -64,9 +64,14 @@ stack_ports() {
   PORT_REDIS_SENTINEL=$((26390 + o))
   PORT_SERVICE_1=$((28081 + o))
   PORT_SERVICE_2=$((28082 + o))
-  PORT_VARNISH_1=$((28181 + o))
-  PORT_VARNISH_2=$((28182 + o))
+  # The HTTP cluster must fit in 28080..28179 (offsets step by 100): 28181 would be the service port of
+  # the stack 100 above.
+  PORT_VARNISH_1=$((28091 + o))
+  PORT_VARNISH_2=$((28092 + o))
   PORT_FRONT=$((28080 + o))
+  PORT_FRONT_STATS=$((28088 + o))
+  PORT_VARNISH_ADMIN_1=$((28095 + o))
+  PORT_VARNISH_ADMIN_2=$((28096 + o))
 }
 stack_ports
 

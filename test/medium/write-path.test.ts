@@ -131,7 +131,11 @@ describe('ProductWriteService against Redis and MariaDB', () => {
     const cache = app.get(
       (await import('@catalog/repositories/product-cache.repository')).ProductCacheRepository,
     );
-    expect(await cache.applyVersions([{ id, version: 1, doc: stale }], 60)).toBe(0);
+    const opts = { tombstoneTtl: 60, skuTtl: 0, streamMaxLen: 1000, node: 'test', source: 'relay' } as const;
+    expect(await cache.apply([{ id, version: 1, doc: stale }], opts)).toEqual({
+      changed: 0,
+      invalidation: null,
+    });
     expect(await r.get(`product:${id}`)).toBe(v2);
   });
 });

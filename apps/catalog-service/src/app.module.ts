@@ -9,6 +9,8 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { HealthController } from './controllers/health.controller';
 import { MetricsController } from './controllers/metrics.controller';
 import { ProductController } from './controllers/product.controller';
+import { EdgeCacheRepository } from './repositories/edge-cache.repository';
+import { InvalidationRepository } from './repositories/invalidation.repository';
 import { LeaseRepository } from './repositories/lease.repository';
 import { MysqlMonitorRepository } from './repositories/mysql-monitor.repository';
 import { OutboxRepository } from './repositories/outbox.repository';
@@ -16,6 +18,7 @@ import { ProductCacheRepository } from './repositories/product-cache.repository'
 import { ProductRepository } from './repositories/product.repository';
 import { RedisMonitorRepository } from './repositories/redis-monitor.repository';
 import { TieringRepository } from './repositories/tiering.repository';
+import { EdgePurgerService } from './services/edge-purger.service';
 import { LifecycleService } from './services/lifecycle.service';
 import { OpsMetricsService } from './services/ops-metrics.service';
 import { OutboxRelayService } from './services/outbox-relay.service';
@@ -52,6 +55,9 @@ export class AppModule {
         TieringRepository,
         RedisMonitorRepository,
         MysqlMonitorRepository,
+        EdgePurgerService,
+        InvalidationRepository,
+        EdgeCacheRepository,
       ],
     };
   }

@@ -15,6 +15,11 @@ export const DEMO_API_KEYS =
   'demo-writer:write:c9a50224e9db8da872c5be4121ce51e6ff1a254f10461d6604e09dd14633961f,' +
   'demo-reader:read:e111a193f4ba5d51c08cb72ff1ade65796e407aed1b29569dd3f90c80fe66db5';
 
+/** A Cache-Control value made of directives only (no quotes, no newlines), e.g. `public, max-age=60`. */
+const cacheControl = z
+  .string()
+  .regex(/^[a-z-]+(=\d+)?(, *[a-z-]+(=\d+)?)*$/, 'comma-separated Cache-Control directives');
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   NODE_NAME: z.string().min(1).default('node-1'),
@@ -59,6 +64,9 @@ const schema = z.object({
   HTTP_STALE_WHILE_REVALIDATE: int(30),
   HTTP_STALE_IF_ERROR: int(86_400),
   HTTP_NOT_FOUND_MAX_AGE: int(10),
+  /** Whole Cache-Control of one read route, replacing the one built from the HTTP_* numbers above. */
+  HTTP_CACHE_CONTROL_PRODUCT: cacheControl.optional(),
+  HTTP_CACHE_CONTROL_PRODUCT_LIST: cacheControl.optional(),
 
   MAX_IDS: int(500),
   MAX_BATCH_ITEMS: int(1_000),
@@ -89,6 +97,17 @@ const schema = z.object({
 
   /** Scrapes reuse what the expensive collectors (Redis INFO, replication, outbox) read this recently. */
   METRICS_CACHE_MS: int(5_000),
+  /** This node's Varnish, where its purger sends xkey purges; unset = no edge cache, no purger. */
+  VARNISH_PURGE_URL: z.string().url().or(z.literal('')).optional(),
+  /** Entries kept in the invalidation stream (approximate trim); a node further behind purges everything. */
+  PURGE_STREAM_MAXLEN: int(100_000),
+  /** How long a write's response waits for its own node's purge (0: not at all). */
+  PURGE_WAIT_MS: int(1_000),
+  /** A second purge of the same tags this much later drops copies a fetch in flight stored after the first. */
+  PURGE_REPEAT_MS: int(2_000),
+  /** Readiness fails while this node's purges lag the stream by more than this. */
+  PURGE_READY_MAX_LAG_MS: int(2_000),
+  PURGE_TIMEOUT_MS: int(2_000),
 
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug']).default('info'),
   /** Per-channel overrides of LOG_LEVEL, e.g. `redis=debug,http=warn`. */

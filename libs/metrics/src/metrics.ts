@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The one prom-client registry of a process, with the metrics the hot path records. */
 export class Metrics {
@@ -72,6 +72,39 @@ export class Metrics {
     name: 'catalog_tiering_duration_seconds',
     help: 'Duration of tiering passes',
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+
+  /** kind: write (a stream entry), repeat (the delayed second purge), all (lost track of the stream). */
+  readonly edgePurges = new Counter({
+    name: 'catalog_edge_purges_total',
+    help: "xkey purges sent to this node's Varnish, by kind and outcome",
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly edgePurgeDelay = new Histogram({
+    name: 'catalog_edge_purge_delay_seconds',
+    help: "From a write's invalidation entry to its purge applied on this node's Varnish",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly edgePurgePosition = new Gauge({
+    name: 'catalog_edge_purge_position_timestamp_seconds',
+    help: 'Time of the newest invalidation entry purged on this node (its position in the stream)',
+    registers: [this.registry],
+  });
+
+  readonly edgePurgeAppliedAt = new Gauge({
+    name: 'catalog_edge_purge_applied_timestamp_seconds',
+    help: 'When this node last applied purges to its Varnish',
+    registers: [this.registry],
+  });
+
+  readonly edgePurgeLag = new Gauge({
+    name: 'catalog_edge_purge_lag_seconds',
+    help: 'Age of the oldest invalidation entry read but not yet purged on this node (0: caught up)',
     registers: [this.registry],
   });
 

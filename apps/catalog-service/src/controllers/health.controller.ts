@@ -4,6 +4,7 @@ import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { DatabaseHealth } from '@app/database';
 import { ServiceUnavailableError } from '@app/errors';
 import { RedisHealth } from '@app/redis';
+import { EdgePurgerService } from '@catalog/services/edge-purger.service';
 import { LifecycleService } from '@catalog/services/lifecycle.service';
 import { ApiProblems } from './api-docs';
 
@@ -15,6 +16,7 @@ export class HealthController {
     private readonly redis: RedisHealth,
     private readonly mysql: DatabaseHealth,
     private readonly lifecycle: LifecycleService,
+    private readonly purger: EdgePurgerService,
   ) {}
 
   @Get('live')
@@ -27,12 +29,21 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({
     operationId: 'ready',
-    summary: '200 when Redis and the MySQL writer answer, 503 otherwise',
+    summary:
+      "200 when Redis and the MySQL writer answer and this node's Varnish has applied every purge, 503 otherwise",
   })
-  @ApiProblems([503, 'Not ready (a dependency is down, or the process is draining)'])
+  @ApiProblems([
+    503,
+    "Not ready (a dependency is down, the process is draining, or this node's Varnish is not yet purged)",
+  ])
   async ready() {
     if (this.lifecycle.draining)
       throw new ServiceUnavailableError('draining', { checks: { process: 'draining' } });
+    // This node's Varnish may still hold versions that writes replaced: stay out of rotation until purged.
+    if (!this.purger.ready())
+      throw new ServiceUnavailableError('edge purges behind', {
+        checks: { edge: this.purger.state(), edgeLagMs: this.purger.lagMs() },
+      });
     try {
       return await this.health.check([() => this.redis.check('redis'), () => this.mysql.check('mysql')]);
     } catch (e) {

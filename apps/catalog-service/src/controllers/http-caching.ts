@@ -8,10 +8,20 @@ export function etagMatches(ifNoneMatch: string | undefined, etag: string): bool
   return ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
-export function cacheControl(config: AppConfig): string {
+export type ReadRoute = 'product' | 'productList';
+
+/**
+ * Cache-Control of a read route: the route's own HTTP_CACHE_CONTROL_* when set, else the shared numbers.
+ * s-maxage is what Varnish keeps a copy for (writes purge it sooner), stale-while-revalidate how stale a copy
+ * it serves while refreshing, stale-if-error how long it keeps serving one while the service fails.
+ */
+export function cacheControl(config: AppConfig, route: ReadRoute = 'product'): string {
+  const own =
+    route === 'product' ? config.HTTP_CACHE_CONTROL_PRODUCT : config.HTTP_CACHE_CONTROL_PRODUCT_LIST;
   return (
+    own ??
     `public, max-age=${config.HTTP_MAX_AGE}, s-maxage=${config.HTTP_S_MAXAGE}, ` +
-    `stale-while-revalidate=${config.HTTP_STALE_WHILE_REVALIDATE}, stale-if-error=${config.HTTP_STALE_IF_ERROR}`
+      `stale-while-revalidate=${config.HTTP_STALE_WHILE_REVALIDATE}, stale-if-error=${config.HTTP_STALE_IF_ERROR}`
   );
 }
 

@@ -75,13 +75,15 @@ const SKU_CACHE_HEADERS = {
 @Controller({ path: 'products', version: '1' })
 export class ProductController {
   private readonly cacheControl: string;
+  private readonly listCacheControl: string;
 
   constructor(
     private readonly reads: ProductReadService,
     private readonly writes: ProductWriteService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.cacheControl = cacheControl(config);
+    this.cacheControl = cacheControl(config, 'product');
+    this.listCacheControl = cacheControl(config, 'productList');
   }
 
   @Get()
@@ -103,7 +105,7 @@ export class ProductController {
   ): Promise<Buffer | undefined> {
     const ids = parseIdList(rawIds, this.config.MAX_IDS);
     const result = await this.reads.getMany(ids);
-    setReadHeaders(reply, this.cacheControl, result.etag, xkeys(ids), result.tier);
+    setReadHeaders(reply, this.listCacheControl, result.etag, xkeys(ids), result.tier);
     if (etagMatches(ifNoneMatch, result.etag)) {
       void reply.status(304);
       return undefined;

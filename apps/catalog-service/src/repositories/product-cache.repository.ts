@@ -25,12 +25,21 @@ const BANG = 0x21;
  * TTL) if it still names this product: answering "missing" from Redis, instead of asking a MySQL reader
  * that may not have replicated the change yet. Readers check the sku in the document anyway, so an entry
  * that is stale for any other reason costs a MySQL read, never a wrong answer.
+ *
+ * The ids it changed (and the skus they now carry, for cached by-sku answers) go to the invalidation stream
+ * in the same script, so "Redis has the new version" and "every node will purge it" happen together or not
+ * at all (a crash in between cannot lose a purge). A re-applied state (the relay replaying a row the
+ * request already applied) changes nothing and publishes nothing. KEYS: the product keys, then the stream.
+ * ARGV: version/doc pairs, tombstone TTL, sku index TTL, stream MAXLEN, node, source.
+ * Returns {applied, stream entry id or false}.
  */
 const APPLY_VERSIONS = `
-local n = #KEYS
+local n = #KEYS - 1
 local ttl = tonumber(ARGV[2 * n + 1])
 local skuTtl = tonumber(ARGV[2 * n + 2]) or 0
 local applied = 0
+local changed = {}
+local skus = {}
 local function skuOf(doc)
   if not doc or doc == '' or string.byte(doc, 1) == 33 then return nil end
   return string.match(string.sub(doc, 1, 160), '"sku":"([^"]*)"')
@@ -47,15 +56,16 @@ for i = 1, n do
       cv = tonumber(string.match(string.sub(cur, 1, 64), '"version":(%d+)')) or -1
     end
   end
+  local id = string.sub(KEYS[i], 9)
   if v > cv then
-    local id = string.sub(KEYS[i], 9)
     local oldSku = skuOf(cur)
     local newSku = skuOf(doc)
     if oldSku and oldSku ~= newSku and redis.call('GET', 'sku:' .. oldSku) == id then
       redis.call('SET', 'sku:' .. oldSku, '!0', 'EX', ttl)
     end
-    if newSku and skuTtl > 0 then
-      redis.call('SET', 'sku:' .. newSku, id, 'EX', skuTtl)
+    if newSku then
+      if skuTtl > 0 then redis.call('SET', 'sku:' .. newSku, id, 'EX', skuTtl) end
+      skus[#skus + 1] = newSku
     end
     if doc == '' then
       redis.call('SET', KEYS[i], '!' .. v, 'EX', ttl)
@@ -63,11 +73,19 @@ for i = 1, n do
       redis.call('SET', KEYS[i], doc)
     end
     applied = applied + 1
+    changed[#changed + 1] = id
   elseif v == cv and doc ~= '' then
-    applied = applied + redis.call('PERSIST', KEYS[i])
+    -- A backfill read the new version from MySQL before anyone applied it: an edge cache may still hold
+    -- the version before, so this counts as a change too.
+    local p = redis.call('PERSIST', KEYS[i])
+    applied = applied + p
+    if p == 1 then changed[#changed + 1] = id end
   end
 end
-return applied
+if #changed == 0 then return {applied, false} end
+local entry = redis.call('XADD', KEYS[n + 1], 'MAXLEN', '~', ARGV[2 * n + 3], '*',
+  'ids', table.concat(changed, ' '), 'skus', table.concat(skus, ' '), 'node', ARGV[2 * n + 4], 'by', ARGV[2 * n + 5])
+return {applied, entry}
 `;
 
 /** Deletes each sku entry only if it still holds the stale id the reader saw (a write may have fixed it). */
@@ -87,9 +105,19 @@ end
 return #KEYS
 `;
 
+/** Every write's changed product ids, in commit order; each node's purger reads it (InvalidationRepository). */
+export const INVALIDATION_STREAM = 'invalidations:product';
+
+export interface ApplyResult {
+  /** Keys changed in Redis. */
+  changed: number;
+  /** Stream entry carrying the ids to purge, or null when nothing changed. */
+  invalidation: string | null;
+}
+
 type RedisWithScripts = Redis & {
   backfillProducts(numKeys: number, ...args: Array<Buffer | string | number>): Promise<number>;
-  applyProductVersions(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  applyProductVersions(numKeys: number, ...args: Array<string | number>): Promise<[number, string | null]>;
   dropStaleSkus(numKeys: number, ...args: string[]): Promise<number>;
 };
 
@@ -151,16 +179,31 @@ export class ProductCacheRepository {
   }
 
   /**
-   * Applies committed states (newest wins) and the sku index entries of those applied (volatile, skuTtl
-   * seconds; 0 leaves the index alone); returns how many product keys changed.
+   * Applies committed states (newest wins), keeps the sku index (entries live skuTtl seconds; 0 leaves the
+   * index alone) and publishes what changed to the invalidation stream.
    */
-  async applyVersions(states: readonly ProductState[], tombstoneTtl: number, skuTtl = 0): Promise<number> {
-    if (states.length === 0) return 0;
+  async apply(
+    states: readonly ProductState[],
+    opts: {
+      tombstoneTtl: number;
+      skuTtl: number;
+      streamMaxLen: number;
+      node: string;
+      source: 'request' | 'relay';
+    },
+  ): Promise<ApplyResult> {
+    if (states.length === 0) return { changed: 0, invalidation: null };
     const keys = states.map((s) => 'product:' + s.id);
     const args: Array<string | number> = [];
     for (const s of states) args.push(s.version, s.doc ?? '');
-    args.push(tombstoneTtl, skuTtl);
-    return this.redis.applyProductVersions(keys.length, ...keys, ...args);
+    args.push(opts.tombstoneTtl, opts.skuTtl, opts.streamMaxLen, opts.node, opts.source);
+    const [changed, id] = await this.redis.applyProductVersions(
+      keys.length + 1,
+      ...keys,
+      INVALIDATION_STREAM,
+      ...args,
+    );
+    return { changed, invalidation: id || null };
   }
 
   static skuKey(sku: string): string {

@@ -70,8 +70,15 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
       const entries = await this.outbox.pending(graceMs, this.config.RELAY_BATCH);
       if (entries.length === 0) break;
       const states = await this.products.findStates([...new Set(entries.map((e) => e.recordId))]);
-      const changed = await this.cache
-        .applyVersions(states, this.config.TOMBSTONE_TTL_SECONDS, this.config.CACHE_TTL_SECONDS)
+      // Whatever this changes in Redis is also published for the edge purgers (same script).
+      const { changed, invalidation } = await this.cache
+        .apply(states, {
+          tombstoneTtl: this.config.TOMBSTONE_TTL_SECONDS,
+          skuTtl: this.config.CACHE_TTL_SECONDS,
+          streamMaxLen: this.config.PURGE_STREAM_MAXLEN,
+          node: this.config.NODE_NAME,
+          source: 'relay',
+        })
         .catch((e: unknown) => {
           this.metrics.redisErrors.inc({ op: 'relay', kind: redisErrorKind(e) });
           throw e;
@@ -83,6 +90,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
         this.log.warn('relay repaired redis keys a writer had not updated', {
           changed,
           rows: entries.length,
+          invalidation,
         });
       if (entries.length < this.config.RELAY_BATCH) break;
       await this.leases.acquire(LEASE, this.config.NODE_NAME, this.config.RELAY_LEASE_MS);

@@ -17,6 +17,7 @@ import {
   VersionMismatch,
   WriteResult,
 } from '@catalog/repositories/product.repository';
+import { EdgePurgerService } from './edge-purger.service';
 import { productEtag } from './product-read.service';
 
 export interface Precondition {
@@ -44,6 +45,7 @@ export class ProductWriteService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
     private readonly logger: AppLogger,
+    private readonly purger: EdgePurgerService,
   ) {}
 
   async put(id: number, input: ProductInputDto, pre: Precondition): Promise<WriteResult> {
@@ -153,16 +155,23 @@ export class ProductWriteService {
     }
   }
 
-  /** Best effort: what fails here stays in the outbox and the relay applies it within its bound. */
+  /**
+   * Best effort: what fails here stays in the outbox and the relay applies it within its bound. The Redis
+   * update also publishes the invalidation every node's purger reads; the answer waits (up to PURGE_WAIT_MS)
+   * until this node's own Varnish has purged it, so a client reading back through the same node sees its write.
+   */
   private async afterCommit(writes: readonly WriteResult[]): Promise<void> {
     if (writes.length === 0) return;
     if (this.config.CATALOG_FAILPOINT === 'after-mysql-commit') process.kill(process.pid, 'SIGKILL');
+    let invalidation: string | null = null;
     try {
-      await this.cache.applyVersions(
-        writes,
-        this.config.TOMBSTONE_TTL_SECONDS,
-        this.config.CACHE_TTL_SECONDS,
-      );
+      ({ invalidation } = await this.cache.apply(writes, {
+        tombstoneTtl: this.config.TOMBSTONE_TTL_SECONDS,
+        skuTtl: this.config.CACHE_TTL_SECONDS,
+        streamMaxLen: this.config.PURGE_STREAM_MAXLEN,
+        node: this.config.NODE_NAME,
+        source: 'request',
+      }));
     } catch (e) {
       const kind = redisErrorKind(e);
       this.metrics.redisErrors.inc({ op: 'write', kind });
@@ -172,6 +181,14 @@ export class ProductWriteService {
         `redis update after commit failed, left to the outbox relay: ${(e as Error).message}`,
         { ids: writes.length, kind },
       );
+    }
+    if (invalidation !== null && !(await this.purger.waitFor(invalidation, this.config.PURGE_WAIT_MS))) {
+      this.logger
+        .channel('invalidation')
+        .warn(`answering before this node's purge (waited ${this.config.PURGE_WAIT_MS} ms)`, {
+          invalidation,
+          ids: writes.length,
+        });
     }
   }
 }

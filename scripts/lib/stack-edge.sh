@@ -1,0 +1,119 @@
+# shellcheck shell=bash
+# The edge of the local stack: one Varnish per service node (infra/varnish) and the front HAProxy over all
+# of them (infra/haproxy/front.cfg.tmpl). Sourced by scripts/lib/stack-app.sh; pid files varnish-N and
+# front-haproxy, so 'stop' stops the front first, then the Varnishes, then the services.
+#
+# Env: VARNISH_MEMORY (128m per Varnish), FRONT_RATE_LIMIT_KEY and FRONT_RATE_LIMIT_ADDRESS (requests per
+# 10 s per API key / per client address; 500000 each: 50k req/s, above what one machine serves, so
+# load tests are not throttled; a deployment sets its own).
+
+VARNISH_MEMORY="${VARNISH_MEMORY:-128m}"
+FRONT_RATE_LIMIT_KEY="${FRONT_RATE_LIMIT_KEY:-500000}"
+FRONT_RATE_LIMIT_ADDRESS="${FRONT_RATE_LIMIT_ADDRESS:-500000}"
+EDGE_START_TIMEOUT="${EDGE_START_TIMEOUT:-15}"
+
+# Node N: Varnish 28090+N, its admin port 28094+N (+ offset), so PORT_VARNISH_N / PORT_VARNISH_ADMIN_N.
+varnish_port() { echo $((28090 + $1 + STACK_PORT_OFFSET)); }
+varnish_admin_port() { echo $((28094 + $1 + STACK_PORT_OFFSET)); }
+varnish_workdir() { echo "$STACK_DIR/varnish-$1/work"; }
+
+# Settings a service node needs to purge its own Varnish.
+edge_service_env() { echo "VARNISH_PURGE_URL=http://127.0.0.1:$(varnish_port "$1")/"; }
+
+start_varnish_node() {
+  local i=$1 name="varnish-$1" port admin dir vcl pid
+  port=$(varnish_port "$i")
+  admin=$(varnish_admin_port "$i")
+  if is_running "$name" "$port"; then
+    log "$name already running on :$port"
+    return 0
+  fi
+  dir="$STACK_DIR/$name"
+  vcl="$dir/catalog.vcl"
+  mkdir -p "$dir"
+  render_template "$STACK_ROOT/infra/varnish/catalog.vcl.tmpl" "$vcl" \
+    SERVICE_HOST=127.0.0.1 SERVICE_PORT="$(service_port "$i")" NODE_NAME="node-$i"
+  if ! varnishd -C -f "$vcl" -n "$dir/vcc" >/dev/null 2>"$dir/vcl-check.log"; then
+    cat "$dir/vcl-check.log" >&2
+    die "$vcl does not compile (see above)"
+  fi
+  ensure_port_free "$name" "$port"
+  ensure_port_free "$name (admin)" "$admin"
+  # Idle timeouts, aligned with the service's keep-alive (75 s) and HAProxy's (see infra/varnish/README.md):
+  # backend_idle_timeout < 75 s, timeout_idle > HAProxy's timeout server. A restart empties the cache.
+  pid=$(start_bg "$name" varnishd -F -n "$(varnish_workdir "$i")" -i "node-$i" \
+    -a "127.0.0.1:$port" -T "127.0.0.1:$admin" -f "$vcl" -s "malloc,$VARNISH_MEMORY" \
+    -p backend_idle_timeout=60 -p timeout_idle=60)
+  wait_port "$port" "$EDGE_START_TIMEOUT" "$pid" ||
+    die "$name (pid $pid) is not listening on $port; see $STACK_LOG_DIR/$name.log"
+  log "started $name (pid $pid, http :$port, admin :$admin, workdir $(varnish_workdir "$i"))"
+}
+
+start_front_haproxy() {
+  local name=front-haproxy dir cfg pid p
+  if is_running "$name" "$PORT_FRONT"; then
+    log "$name already running on :$PORT_FRONT"
+    return 0
+  fi
+  dir="$STACK_DIR/$name"
+  cfg="$dir/haproxy.cfg"
+  mkdir -p "$dir"
+  render_template "$STACK_ROOT/infra/haproxy/front.cfg.tmpl" "$cfg" \
+    STATE_DIR="$dir" BIND_ADDR=127.0.0.1 FRONT_PORT="$PORT_FRONT" STATS_PORT="$PORT_FRONT_STATS" \
+    VARNISH_1_ADDR="127.0.0.1:$(varnish_port 1)" VARNISH_2_ADDR="127.0.0.1:$(varnish_port 2)" \
+    RATE_LIMIT_KEY="$FRONT_RATE_LIMIT_KEY" RATE_LIMIT_ADDRESS="$FRONT_RATE_LIMIT_ADDRESS"
+  if ! haproxy -c -q -f "$cfg" >"$dir/check.log" 2>&1; then
+    cat "$dir/check.log" >&2
+    die "haproxy config $cfg is invalid (see above)"
+  fi
+  for p in "$PORT_FRONT" "$PORT_FRONT_STATS"; do ensure_port_free "$name" "$p"; done
+  rm -f "$dir/front-haproxy.sock"
+  # Not start_bg: HAProxy makes its stdout non-blocking with F_SETFL, which drops O_APPEND, so it would write
+  # over an existing log from offset 0. A fresh file per start (the previous one kept as .1) stays in order.
+  local logf="$STACK_LOG_DIR/$name.log"
+  mkdir -p "$STACK_LOG_DIR"
+  [[ -f "$logf" ]] && mv -f "$logf" "$logf.1"
+  setsid haproxy -db -f "$cfg" </dev/null >"$logf" 2>&1 9>&- &
+  pid=$!
+  record_pid "$name" "$pid"
+  for p in "$PORT_FRONT" "$PORT_FRONT_STATS"; do
+    wait_port "$p" "$EDGE_START_TIMEOUT" "$pid" ||
+      die "$name (pid $pid) is not listening on $p; see $STACK_LOG_DIR/$name.log"
+  done
+  log "started $name (pid $pid, api :$PORT_FRONT, stats http://127.0.0.1:$PORT_FRONT_STATS/)"
+}
+
+# Waits until HAProxy routes to every started node (its checks pass), so 'start' returns a usable API.
+wait_front_nodes_up() {
+  local n=$1 deadline=$((SECONDS + 20)) up
+  while :; do
+    up=$(curl -fsS --max-time 2 "http://127.0.0.1:$PORT_FRONT_STATS/;csv" 2>/dev/null |
+      awk -F, '$1 == "nodes" && $2 ~ /^node-/ && $18 == "UP"' | wc -l) || up=0
+    ((up >= n)) && return 0
+    ((SECONDS < deadline)) || {
+      warn "front-haproxy sees $up of $n nodes up after 20 s; see http://127.0.0.1:$PORT_FRONT_STATS/"
+      return 0
+    }
+    sleep 0.2
+  done
+}
+
+edge_status() {
+  local csv
+  csv=$(curl -fsS --max-time 2 "http://127.0.0.1:$PORT_FRONT_STATS/;csv" 2>/dev/null) || {
+    printf '  %-16s NOT ANSWERING  stats :%s\n' front-haproxy "$PORT_FRONT_STATS"
+    return 1
+  }
+  # columns: pxname svname ... status(18)
+  awk -F, '$1 == "nodes" && $2 ~ /^node-/ { printf "  front -> %-8s %s\n", $2, $18; if ($18 != "UP") bad = 1 }
+           END { exit bad }' <<<"$csv" || return 1
+}
+
+edge_purge_positions() {
+  local i line
+  for ((i = 1; i <= SERVICE_NODES; i++)); do
+    line=$(redis-cli -h 127.0.0.1 -p "$PORT_REDIS_PRIMARY" hmget "purge:pos:node-$i" position appliedAt 2>/dev/null |
+      paste -sd' ' -) || line=""
+    printf '  %-16s purge position %s\n' "node-$i" "${line:-unknown}"
+  done
+}
