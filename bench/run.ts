@@ -10,8 +10,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
-import { cpuSeconds, Proc, startProc, stopAll } from './lib/procs';
-import { runWrk, WrkResult, writePaths } from './lib/wrk';
+import { cpuSeconds, Proc, startCommand, startProc, stopAll } from './lib/procs';
+import { runWrk, runWrkWrites, WrkResult, WrkWriteResult, writePaths } from './lib/wrk';
 import { importScenario, ImportResult } from './lib/import';
 import { renderReport, Row, Target } from './lib/report';
 
@@ -37,8 +37,8 @@ const { values: opts } = parseArgs({
 });
 const quick = opts.quick;
 const products = Number(opts.products ?? (quick ? 10_000 : 100_000));
-const rounds = Number(opts.rounds ?? (quick ? 1 : 5));
-const seconds = Number(opts.seconds ?? (quick ? 2 : 10));
+const rounds = Number(opts.rounds ?? (quick ? 1 : 3));
+const seconds = Number(opts.seconds ?? (quick ? 2 : 8));
 const connections = Number(opts.connections);
 const importProducts = Number(opts['import-products'] ?? (quick ? 20_000 : 1_000_000));
 const coldProducts = quick ? 50_000 : 300_000;
@@ -195,7 +195,13 @@ async function main(): Promise<void> {
   log(
     `bench: ${quick ? 'quick' : 'full'} run, ${products} products, ${rounds} rounds x ${seconds} s, ${connections} connections`,
   );
-  sh('scripts/stack.sh', ['start', 'infra'], { REDIS_MAXMEMORY: quick ? '1gb' : '3gb' });
+  // The whole stack: infra, two service nodes with their Varnishes, the front HAProxy (edge scenarios).
+  sh('scripts/stack.sh', ['start'], {
+    REDIS_MAXMEMORY: quick ? '1gb' : '3gb',
+    SERVICE_NODES: '2',
+    SEED_PRODUCTS: '0',
+    LOG_LEVEL: 'info',
+  });
   const env = JSON.parse(fs.readFileSync(path.join(ROOT, '.stack/bench/env.json'), 'utf8')) as Record<
     string,
     string
@@ -203,7 +209,8 @@ async function main(): Promise<void> {
   sh('node', [MIGRATE], env);
   await ensureDataset(env);
 
-  const base = Number(env.SERVICE_PORTS.split(',')[0]) + 10;
+  // Bench processes take the free ports 26381-26389 (+ offset) of the stack's Redis port cluster.
+  const base = Number(env.REDIS_URL.split(':').pop()) + 2;
   const svcEnv = {
     ...env,
     LOG_STDOUT: 'false',
@@ -253,6 +260,10 @@ async function main(): Promise<void> {
     path.join(work, 'cold-100.paths'),
     bulkPaths(coldLists(100, COLD_START, coldProducts, 3)),
   );
+  // bare-edge: HAProxy and Varnish with default settings in front of the bare route.
+  const bareEdge = await startBareEdge(procs.bare.port, base + 7, base + 8, logf);
+  const front: Proc = { name: 'front', port: Number(env.FRONT_PORT), pid: 0, child: undefined as never };
+
   const scenarios: Scenario[] = [
     { name: 'hot-100', proc: procs.service, paths: hot },
     { name: 'bare', proc: procs.bare, paths: hot },
@@ -260,6 +271,8 @@ async function main(): Promise<void> {
     { name: 'hot-1', proc: procs.service, paths: hot1 },
     { name: 'cold-100', proc: procs.serviceCold, paths: cold },
     { name: 'bare-mysql', proc: procs.bareMysql, paths: cold },
+    { name: 'edge-hit-100', proc: front, paths: hot },
+    { name: 'bare-edge', proc: bareEdge, paths: hot },
   ];
 
   if (!opts['no-keyspace']) {
@@ -309,7 +322,7 @@ async function main(): Promise<void> {
     // Rotate the order each round so no scenario always runs right after the same neighbour.
     const order = scenarios.map((_, i) => scenarios[(i + round - 1) % scenarios.length]);
     for (const s of order) {
-      const cpu0 = cpuSeconds(s.proc.pid);
+      const cpu0 = s.proc.pid ? cpuSeconds(s.proc.pid) : NaN;
       const r = await runWrk(`http://127.0.0.1:${s.proc.port}`, s.paths, seconds, connections, s.headers);
       const cpuMsPerReq = ((cpuSeconds(s.proc.pid) - cpu0) * 1000) / Math.max(1, r.requests);
       results.set(s.name, [...(results.get(s.name) ?? []), { ...r, cpuMsPerReq }]);
@@ -320,6 +333,7 @@ async function main(): Promise<void> {
       );
     }
   }
+  const mixed = await mixedScenario(env, front.port, hot, quick ? 4 : seconds * 2);
   await stopAll();
 
   let imp: ImportResult | undefined;
@@ -343,11 +357,7 @@ async function main(): Promise<void> {
       get(`hot-100@${keyspace.small}`),
       0.9,
     ),
-    Target.plain(
-      'edge-hit-100 >= 0.9 x bare-edge',
-      undefined,
-      'not measured: the edge tier (Varnish, front HAProxy) is not in this build',
-    ),
+    Target.ratio('edge-hit-100 >= 0.9 x bare-edge', get('edge-hit-100'), get('bare-edge'), 0.9),
     imp
       ? Target.value('import >= 0.5 x load-data', imp.importRowsPerSec / imp.loadDataRowsPerSec, 0.5)
       : Target.plain('import >= 0.5 x load-data', undefined, 'skipped (--no-import)'),
@@ -365,14 +375,135 @@ async function main(): Promise<void> {
   const stamp = meta.date.replace(/[:.]/g, '-');
   const outDir = path.join(ROOT, 'bench/results');
   fs.mkdirSync(outDir, { recursive: true });
-  const md = renderReport(meta, rows, targets, imp);
+  const md = renderReport(meta, rows, targets, imp, mixed);
   fs.writeFileSync(path.join(outDir, `${stamp}.md`), md);
   fs.writeFileSync(
     path.join(outDir, `${stamp}.json`),
-    JSON.stringify({ meta, rows, targets, import: imp, raw: Object.fromEntries(results) }, null, 2),
+    JSON.stringify({ meta, rows, targets, import: imp, mixed, raw: Object.fromEntries(results) }, null, 2),
   );
   log('\n' + md);
   log(`report: bench/results/${stamp}.md`);
+}
+
+async function startBareEdge(
+  barePort: number,
+  varnishPort: number,
+  frontPort: number,
+  logf: (n: string) => string,
+): Promise<Proc> {
+  const dir = path.join(work, 'bare-edge');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  fs.chmodSync(dir, 0o755);
+  const render = (src: string, dst: string, vars: Record<string, number>) =>
+    fs.writeFileSync(
+      dst,
+      Object.entries(vars).reduce(
+        (t, [k, v]) => t.replaceAll(`@${k}@`, String(v)),
+        fs.readFileSync(path.join(ROOT, 'bench/edge', src), 'utf8'),
+      ),
+    );
+  render('bare.vcl', path.join(dir, 'bare.vcl'), { BACKEND_PORT: barePort });
+  render('bare-haproxy.cfg', path.join(dir, 'haproxy.cfg'), {
+    FRONT_PORT: frontPort,
+    VARNISH_PORT: varnishPort,
+  });
+  await startCommand(
+    'bare-varnish',
+    'varnishd',
+    [
+      '-F',
+      '-n',
+      path.join(dir, 'varnish'),
+      '-a',
+      `127.0.0.1:${varnishPort}`,
+      '-T',
+      'none',
+      '-f',
+      path.join(dir, 'bare.vcl'),
+      '-s',
+      'malloc,256m',
+    ],
+    varnishPort,
+    {},
+    logf('bare-varnish'),
+  );
+  return startCommand(
+    'bare-edge',
+    'haproxy',
+    ['-db', '-f', path.join(dir, 'haproxy.cfg')],
+    frontPort,
+    {},
+    logf('bare-edge-haproxy'),
+  );
+}
+
+export interface MixedResult {
+  seconds: number;
+  reads: { rps: number; p50ms: number; p99ms: number; errors: number };
+  writes: WrkWriteResult & { rps: number };
+  writeShare: number;
+  purge: { count: number; meanMs: number; p99AtMostMs: number };
+}
+
+/** Purge delays recorded by every node (catalog_edge_purge_delay_seconds), as cumulative buckets. */
+async function purgeHistogram(env: Record<string, string>): Promise<Map<number, number> & { sum?: number }> {
+  const h = new Map<number, number>() as Map<number, number> & { sum?: number };
+  h.sum = 0;
+  for (const port of env.SERVICE_PORTS.split(',')) {
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+      (r) => r.text(),
+      () => '',
+    );
+    for (const m of text.matchAll(
+      /^catalog_edge_purge_delay_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$/gm,
+    )) {
+      const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
+      h.set(le, (h.get(le) ?? 0) + Number(m[2]));
+    }
+    const sum = /^catalog_edge_purge_delay_seconds_sum(?:\{[^}]*\})? (\S+)$/m.exec(text);
+    h.sum += sum ? Number(sum[1]) : 0;
+  }
+  return h;
+}
+
+/** 95 % reads / 5 % writes through the whole stack: a reader wrk and a writer wrk side by side. */
+async function mixedScenario(
+  env: Record<string, string>,
+  frontPort: number,
+  hotPaths: string,
+  seconds: number,
+): Promise<MixedResult> {
+  log(`  mixed: reads and writes through the front for ${seconds} s`);
+  const before = await purgeHistogram(env);
+  const url = `http://127.0.0.1:${frontPort}`;
+  const [reads, writes] = await Promise.all([
+    runWrk(url, hotPaths, seconds, connections - 2),
+    runWrkWrites(url, { from: 1, count: products }, seconds, 2, 'Bearer local-demo-write-key'),
+  ]);
+  await new Promise((r) => setTimeout(r, 3_000)); // let the last purges land
+  const after = await purgeHistogram(env);
+  const les = [...after.keys()].sort((a, b) => a - b);
+  const delta = (le: number) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
+  const count = delta(Infinity);
+  const p99 = les.find((le) => delta(le) >= count * 0.99) ?? Infinity;
+  const readRps = reads.requests / (reads.duration_us / 1e6);
+  const writeRps = writes.requests / (writes.duration_us / 1e6);
+  return {
+    seconds,
+    reads: {
+      rps: readRps,
+      p50ms: reads.p50_us / 1000,
+      p99ms: reads.p99_us / 1000,
+      errors: reads.connect_errors + reads.read_errors + reads.timeouts + reads.s5xx,
+    },
+    writes: { ...writes, rps: writeRps },
+    writeShare: writeRps / (readRps + writeRps),
+    purge: {
+      count,
+      meanMs: count ? (((after.sum ?? 0) - (before.sum ?? 0)) / count) * 1000 : NaN,
+      p99AtMostMs: p99 * 1000,
+    },
+  };
 }
 
 main().catch(async (e: unknown) => {

@@ -50,3 +50,10 @@ if [[ $what == all || $what == e2e ]]; then
   e2e=$(find dist-test/test/e2e -name '*.test.js' 2>/dev/null || true)
   [[ -z $e2e ]] || run_tests $e2e
 fi
+if [[ $what == all || $what == bench ]]; then
+  # CI proves the benchmark harness works (a few seconds per scenario); it does not judge the figures.
+  step "benchmark harness (npm run bench -- --quick)"
+  scripts/stack.sh stop >/dev/null
+  trap 'step "stopping the bench stack"; STACK_NAME=bench STACK_PORT_OFFSET=$((STACK_PORT_OFFSET + 900)) scripts/stack.sh stop' EXIT
+  BENCH_PORT_OFFSET=$((STACK_PORT_OFFSET + 900)) node dist/bench/run.js --quick 2>&1 | tail -25
+fi

@@ -23,15 +23,27 @@ export interface Proc {
 
 const started: Proc[] = [];
 
-export async function startProc(
+export function startProc(
   name: string,
   args: string[],
   port: number,
   env: NodeJS.ProcessEnv,
   logFile: string,
 ): Promise<Proc> {
+  return startCommand(name, process.execPath, args, port, env, logFile);
+}
+
+/** Any command (node, varnishd, haproxy), ready when GET /health/ready through it answers 200. */
+export async function startCommand(
+  name: string,
+  command: string,
+  args: string[],
+  port: number,
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): Promise<Proc> {
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, args, {
+  const child = spawn(command, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', out, out],
   });

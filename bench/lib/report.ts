@@ -1,5 +1,6 @@
 import type { WrkResult } from './wrk';
 import type { ImportResult } from './import';
+import type { MixedResult } from '../run';
 
 const median = (xs: number[]) => {
   const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -77,6 +78,7 @@ export function renderReport(
   rows: Row[],
   targets: Target[],
   imp?: ImportResult,
+  mixed?: MixedResult,
 ): string {
   const lines = [
     `# Benchmark report`,
@@ -101,6 +103,21 @@ export function renderReport(
       `|---|---:|---:|---:|`,
       `| import (npm run seed: MySQL + Redis) | ${imp.rows} | ${f(imp.importSeconds, 1)} | ${f(imp.importRowsPerSec)} |`,
       `| load-data (LOAD DATA LOCAL INFILE, MySQL only) | ${imp.rows} | ${f(imp.loadDataSeconds, 1)} | ${f(imp.loadDataRowsPerSec)} |`,
+      '',
+    );
+  }
+  if (mixed) {
+    lines.push(
+      '## Mixed (reads and writes through the front HAProxy, both nodes, Varnish)',
+      '',
+      `${mixed.seconds} s, one run. Writes: ${f(mixed.writeShare * 100, 1)} % of requests.`,
+      '',
+      '| | req/s | p50 ms | p99 ms | errors / non-2xx |',
+      '|---|---:|---:|---:|---:|',
+      `| reads | ${f(mixed.reads.rps)} | ${f(mixed.reads.p50ms, 2)} | ${f(mixed.reads.p99ms, 2)} | ${mixed.reads.errors} |`,
+      `| writes (PUT) | ${f(mixed.writes.rps)} | ${f(mixed.writes.p50_us / 1000, 2)} | ${f(mixed.writes.p99_us / 1000, 2)} | ${mixed.writes.errors} / ${mixed.writes.non2xx} |`,
+      '',
+      `Purge lag (write's invalidation entry -> purge applied on a node's Varnish, both nodes): ${mixed.purge.count} purges, mean ${f(mixed.purge.meanMs, 1)} ms, p99 <= ${f(mixed.purge.p99AtMostMs, 0)} ms (histogram bucket).`,
       '',
     );
   }

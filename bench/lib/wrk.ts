@@ -54,3 +54,49 @@ export function writePaths(file: string, paths: string[]): string {
   fs.writeFileSync(file, paths.join('\n') + '\n');
   return file;
 }
+
+export interface WrkWriteResult {
+  requests: number;
+  duration_us: number;
+  p50_us: number;
+  p99_us: number;
+  max_us: number;
+  non2xx: number;
+  errors: number;
+}
+
+const WRITE_LUA = path.join(__dirname, '../../../bench/lib/wrk-write.lua');
+
+/** PUTs over an id range (the mixed scenario's writers). */
+export function runWrkWrites(
+  url: string,
+  ids: { from: number; count: number },
+  seconds: number,
+  connections: number,
+  auth: string,
+): Promise<WrkWriteResult> {
+  const args = [
+    '-t1',
+    `-c${connections}`,
+    `-d${seconds}s`,
+    '--timeout',
+    '5s',
+    '-s',
+    WRITE_LUA,
+    '-H',
+    `Authorization: ${auth}`,
+    url,
+  ];
+  return new Promise((resolve, reject) => {
+    execFile(
+      'wrk',
+      args,
+      { env: { ...process.env, WRK_IDS: `${ids.from},${ids.count}` } },
+      (err, stdout, stderr) => {
+        const line = stdout.split('\n').find((l) => l.startsWith('WRK_JSON '));
+        if (!line) return reject(new Error(`wrk (writes) failed: ${err?.message ?? ''} ${stderr} ${stdout}`));
+        resolve(JSON.parse(line.slice(9)) as WrkWriteResult);
+      },
+    );
+  });
+}
