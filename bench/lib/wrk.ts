@@ -85,6 +85,8 @@ export function runWrkWrites(
     WRITE_LUA,
     '-H',
     `Authorization: ${auth}`,
+    '-H',
+    'Content-Type: application/json',
     url,
   ];
   return new Promise((resolve, reject) => {
