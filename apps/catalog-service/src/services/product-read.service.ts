@@ -237,44 +237,35 @@ export class ProductReadService {
   private async loadColdSkus(skus: string[]): Promise<Map<string, { id: number; doc: Buffer }>> {
     const found = await this.products.findDocsBySku(skus);
     const absent = skus.filter((s) => !found.has(s));
-    const { CACHE_TTL_SECONDS: ttl, CACHE_TTL_JITTER: jitter } = this.config;
-    try {
-      await this.cache.backfillSkus(
-        found,
-        absent,
-        () => Math.max(1, Math.round(ttl * (1 - jitter + Math.random() * 2 * jitter))),
-        this.config.NEGATIVE_TTL_SECONDS,
-      );
-    } catch (e) {
-      const kind = redisErrorKind(e);
-      this.metrics.redisErrors.inc({ op: 'backfill', kind });
-      this.logger
-        .channel('redis')
-        .warn(`sku backfill failed: ${(e as Error).message}`, { skus: skus.length, kind });
-    }
+    await this.backfillSafely('sku backfill', { skus: skus.length }, () =>
+      this.cache.backfillSkus(found, absent, this.jitteredTtl, this.config.NEGATIVE_TTL_SECONDS),
+    );
     return found;
   }
 
   private async loadCold(ids: number[]): Promise<Map<number, Buffer>> {
     const found = await this.products.findDocs(ids);
     const absent = ids.filter((id) => !found.has(id));
+    await this.backfillSafely('backfill', { ids: ids.length }, () =>
+      this.cache.backfill(found, absent, this.jitteredTtl, this.config.NEGATIVE_TTL_SECONDS),
+    );
+    return found;
+  }
+
+  private readonly jitteredTtl = (): number => {
     const { CACHE_TTL_SECONDS: ttl, CACHE_TTL_JITTER: jitter } = this.config;
+    return Math.max(1, Math.round(ttl * (1 - jitter + Math.random() * 2 * jitter)));
+  };
+
+  /** The read still succeeds from MySQL when the backfill fails; the next read retries it. */
+  private async backfillSafely(what: string, meta: Record<string, number>, backfill: () => Promise<void>) {
     try {
-      await this.cache.backfill(
-        found,
-        absent,
-        () => Math.max(1, Math.round(ttl * (1 - jitter + Math.random() * 2 * jitter))),
-        this.config.NEGATIVE_TTL_SECONDS,
-      );
+      await backfill();
     } catch (e) {
-      // The read still succeeds from MySQL; the next read retries the backfill.
       const kind = redisErrorKind(e);
       this.metrics.redisErrors.inc({ op: 'backfill', kind });
-      this.logger
-        .channel('redis')
-        .warn(`backfill failed: ${(e as Error).message}`, { ids: ids.length, kind });
+      this.logger.channel('redis').warn(`${what} failed: ${(e as Error).message}`, { ...meta, kind });
     }
-    return found;
   }
 }
 
