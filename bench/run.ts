@@ -412,6 +412,8 @@ async function startBareEdge(
     'varnishd',
     [
       '-F',
+      '-j',
+      'none',
       '-n',
       path.join(dir, 'varnish'),
       '-a',

@@ -33,7 +33,9 @@ start_varnish_node() {
   mkdir -p "$dir"
   render_template "$STACK_ROOT/infra/varnish/catalog.vcl.tmpl" "$vcl" \
     SERVICE_HOST=127.0.0.1 SERVICE_PORT="$(service_port "$i")" NODE_NAME="node-$i"
-  if ! varnishd -C -f "$vcl" -n "$dir/vcc" >/dev/null 2>"$dir/vcl-check.log"; then
+  # -j none: the local stack's Varnish runs as the invoking user, so it reads the VCL wherever the checkout
+  # lives (a 0700 home or temp folder would lock out the packaged jail's 'varnish' user). Production keeps the jail.
+  if ! varnishd -C -j none -f "$vcl" -n "$dir/vcc" >/dev/null 2>"$dir/vcl-check.log"; then
     cat "$dir/vcl-check.log" >&2
     die "$vcl does not compile (see above)"
   fi
@@ -41,7 +43,7 @@ start_varnish_node() {
   ensure_port_free "$name (admin)" "$admin"
   # Idle timeouts, aligned with the service's keep-alive (75 s) and HAProxy's (see infra/varnish/README.md):
   # backend_idle_timeout < 75 s, timeout_idle > HAProxy's timeout server. A restart empties the cache.
-  pid=$(start_bg "$name" varnishd -F -n "$(varnish_workdir "$i")" -i "node-$i" \
+  pid=$(start_bg "$name" varnishd -F -j none -n "$(varnish_workdir "$i")" -i "node-$i" \
     -a "127.0.0.1:$port" -T "127.0.0.1:$admin" -f "$vcl" -s "malloc,$VARNISH_MEMORY" \
     -p backend_idle_timeout=60 -p timeout_idle=60)
   wait_port "$port" "$EDGE_START_TIMEOUT" "$pid" ||

@@ -93,7 +93,7 @@ export async function stopComponent(name: string, signal: NodeJS.Signals): Promi
   const dir = edge().stackDir;
   const read = (f: string) => fs.readFileSync(`/proc/${pid}/${f}`, 'utf8').replace(/\0/g, ' ');
   const ours = name.startsWith('varnish-')
-    ? read('cmdline').includes(`varnishd -F -n ${dir}/${name}/`)
+    ? read('cmdline').includes(`varnishd -F -j none -n ${dir}/${name}/`)
     : read('cmdline').includes('catalog-service/src/main.js') &&
       (read('environ') + ' ').includes(`LOG_DIR=${dir}/logs/${name} `);
   if (!ours) throw new Error(`pid ${pid} from ${name}.pid is not this stack's ${name}`);
