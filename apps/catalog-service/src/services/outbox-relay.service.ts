@@ -7,6 +7,7 @@ import { LeaseRepository } from '@catalog/repositories/lease.repository';
 import { OutboxRepository } from '@catalog/repositories/outbox.repository';
 import { ProductCacheRepository } from '@catalog/repositories/product-cache.repository';
 import { ProductRepository } from '@catalog/repositories/product.repository';
+import { SerialPass } from './serial-pass';
 
 const LEASE = 'outbox-relay';
 
@@ -21,7 +22,10 @@ const LEASE = 'outbox-relay';
 @Injectable()
 export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+  private readonly passes = new SerialPass(
+    () => this.runOnce(),
+    (e) => this.log.warn(`relay pass failed: ${e.message}`),
+  );
   private holding = false;
   private readonly log;
 
@@ -45,13 +49,13 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     } catch (e) {
       this.log.warn(`start-up outbox check failed, the periodic relay retries: ${(e as Error).message}`);
     }
-    this.timer = setInterval(() => void this.tick(), this.config.RELAY_INTERVAL_MS);
+    this.timer = setInterval(() => void this.passes.tick(), this.config.RELAY_INTERVAL_MS);
     this.timer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.running?.catch(() => 0);
+    await this.passes.idle();
     await this.leases.release(LEASE, this.config.NODE_NAME).catch(() => undefined);
   }
 
@@ -97,17 +101,5 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     }
     if (total > 0) this.log.debug('relay pass applied outbox rows', { rows: total });
     return total;
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = this.runOnce();
-    try {
-      await this.running;
-    } catch (e) {
-      this.log.warn(`relay pass failed: ${(e as Error).message}`);
-    } finally {
-      this.running = undefined;
-    }
   }
 }

@@ -7,6 +7,7 @@ import { RedisMonitorRepository } from '@catalog/repositories/redis-monitor.repo
 import { TieringRepository } from '@catalog/repositories/tiering.repository';
 import { IdlestKeys } from './idlest-keys';
 import { Budget, budgetOf, estimatePersistent, jitteredTtl, PersistentEstimate } from './tiering-budget';
+import { SerialPass } from './serial-pass';
 
 const LEASE = 'tiering';
 /** Keys per demotion script: each script holds Redis ~0.2 ms (the check and EXPIRE must be atomic). */
@@ -59,7 +60,10 @@ export type RunResult = TieringResult | { outcome: 'lease_held' | 'recent' };
 @Injectable()
 export class TieringService implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
-  private running?: Promise<RunResult>;
+  private readonly passes = new SerialPass(
+    () => this.runOnce(),
+    (e) => this.log.error(`tiering pass failed: ${e.message}`),
+  );
   private stopping = false;
   private readonly log;
   private readonly cachedStatus: Cached<TieringStatus>;
@@ -78,7 +82,7 @@ export class TieringService implements OnApplicationBootstrap, OnApplicationShut
 
   onApplicationBootstrap(): void {
     if (!this.config.TIERING_ENABLED) return;
-    this.timer = setInterval(() => void this.tick(), this.config.TIERING_INTERVAL_MS);
+    this.timer = setInterval(() => void this.passes.tick(), this.config.TIERING_INTERVAL_MS);
     this.timer.unref();
   }
 
@@ -86,7 +90,7 @@ export class TieringService implements OnApplicationBootstrap, OnApplicationShut
     clearInterval(this.timer);
     // A pass over millions of keys must not hold the shutdown: it stops at its next page.
     this.stopping = true;
-    await this.running?.catch(() => undefined);
+    await this.passes.idle();
   }
 
   /** For metrics: at most one sampling per STATUS_CACHE_MS. */
@@ -253,18 +257,6 @@ export class TieringService implements OnApplicationBootstrap, OnApplicationShut
           meta,
         );
         break;
-    }
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = this.runOnce();
-    try {
-      await this.running;
-    } catch (e) {
-      this.log.error(`tiering pass failed: ${(e as Error).message}`);
-    } finally {
-      this.running = undefined;
     }
   }
 }
