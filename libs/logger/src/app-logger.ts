@@ -66,30 +66,32 @@ const channelLevel = (levelOf: (channel: Channel) => LogLevel) =>
     SEVERITY[info.level as LogLevel] <= SEVERITY[levelOf(info.channel as Channel)] ? info : false,
   );
 
+type Sink = (level: LogLevel, message: string, meta: Meta) => void;
+
 export class ChannelLogger {
   constructor(
-    private readonly root: winston.Logger,
+    private readonly sink: Sink,
     readonly channel: Channel,
     private readonly level: LogLevel,
   ) {}
 
   error(message: string, meta: Meta = {}): void {
-    this.root.log('error', message, { ...meta, channel: this.channel });
+    this.sink('error', message, { ...meta, channel: this.channel });
   }
   warn(message: string, meta: Meta = {}): void {
-    this.root.log('warn', message, { ...meta, channel: this.channel });
+    this.sink('warn', message, { ...meta, channel: this.channel });
   }
   info(message: string, meta: Meta = {}): void {
-    this.root.log('info', message, { ...meta, channel: this.channel });
+    this.sink('info', message, { ...meta, channel: this.channel });
   }
   http(message: string, meta: Meta = {}): void {
-    this.root.log('http', message, { ...meta, channel: this.channel });
+    this.sink('http', message, { ...meta, channel: this.channel });
   }
   verbose(message: string, meta: Meta = {}): void {
-    this.root.log('verbose', message, { ...meta, channel: this.channel });
+    this.sink('verbose', message, { ...meta, channel: this.channel });
   }
   debug(message: string, meta: Meta = {}): void {
-    this.root.log('debug', message, { ...meta, channel: this.channel });
+    this.sink('debug', message, { ...meta, channel: this.channel });
   }
   /** Lets callers skip building a line nobody will see (the access log is on the hot path). */
   isEnabled(level: LogLevel): boolean {
@@ -105,6 +107,14 @@ export class AppLogger implements LoggerService {
   private readonly root: winston.Logger;
   private readonly channels = new Map<Channel, ChannelLogger>();
   private readonly levelOf: (channel: Channel) => LogLevel;
+  private closed = false;
+  /**
+   * Every line goes through here. After close() lines are dropped: a client's connection event during
+   * shutdown (Redis "connection closed") would otherwise be a write after end, which crashes the process.
+   */
+  private readonly sink: Sink = (level, message, meta) => {
+    if (!this.closed) this.root.log(level, message, meta);
+  };
 
   constructor(options: LoggerOptions) {
     const overrides = options.channelLevels ?? {};
@@ -145,29 +155,31 @@ export class AppLogger implements LoggerService {
   channel(channel: Channel): ChannelLogger {
     let logger = this.channels.get(channel);
     if (!logger) {
-      logger = new ChannelLogger(this.root, channel, this.levelOf(channel));
+      logger = new ChannelLogger(this.sink, channel, this.levelOf(channel));
       this.channels.set(channel, logger);
     }
     return logger;
   }
 
   log(message: unknown, context?: string): void {
-    this.root.log('info', String(message), { context });
+    this.sink('info', String(message), { context });
   }
   error(message: unknown, stack?: string, context?: string): void {
-    this.root.log('error', String(message), { stack, context });
+    this.sink('error', String(message), { stack, context });
   }
   warn(message: unknown, context?: string): void {
-    this.root.log('warn', String(message), { context });
+    this.sink('warn', String(message), { context });
   }
   debug(message: unknown, context?: string): void {
-    this.root.log('debug', String(message), { context });
+    this.sink('debug', String(message), { context });
   }
   verbose(message: unknown, context?: string): void {
-    this.root.log('verbose', String(message), { context });
+    this.sink('verbose', String(message), { context });
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await new Promise<void>((resolve) => {
       this.root.on('finish', () => resolve());
       this.root.end();
