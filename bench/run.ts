@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
-import { cpuSeconds, Proc, startCommand, startProc, stopAll } from './lib/procs';
+import { cpuSeconds, machineBusySeconds, Proc, startCommand, startProc, stopAll } from './lib/procs';
 import { runWrk, runWrkWrites, WrkResult, WrkWriteResult, writePaths } from './lib/wrk';
 import { importScenario, ImportResult } from './lib/import';
 import { renderReport, Row, Target } from './lib/report';
@@ -33,6 +33,9 @@ const { values: opts } = parseArgs({
     'import-products': { type: 'string' },
     'no-import': { type: 'boolean', default: false },
     'no-keyspace': { type: 'boolean', default: false },
+    'no-mixed': { type: 'boolean', default: false },
+    /** Comma-separated scenario names: run only those (for profiling one change; targets need their pairs). */
+    only: { type: 'string' },
   },
 });
 const quick = opts.quick;
@@ -275,7 +278,8 @@ async function main(): Promise<void> {
     { name: 'bare-edge', proc: bareEdge, paths: hot },
   ];
 
-  if (!opts['no-keyspace']) {
+  const only = opts.only?.split(',');
+  if (!opts['no-keyspace'] && (!only || only.some((n) => n.startsWith('hot-100@')))) {
     const redisPort = Number(env.REDIS_URL.split(':').pop()) + 50;
     const smallUrl = await keyspaceRedis(env, 'small', redisPort, keyspace.small);
     const largeUrl = await keyspaceRedis(env, 'large', redisPort + 1, keyspace.large);
@@ -313,19 +317,24 @@ async function main(): Promise<void> {
     );
   }
 
+  if (only) scenarios.splice(0, scenarios.length, ...scenarios.filter((s) => only.includes(s.name)));
+
   // Warm-up (not recorded): JIT compilation and connection pools would otherwise weigh on the first round.
   for (const s of scenarios)
     await runWrk(`http://127.0.0.1:${s.proc.port}`, s.paths, quick ? 1 : 3, connections, s.headers);
 
-  const results = new Map<string, Array<WrkResult & { cpuMsPerReq: number }>>();
+  const results = new Map<string, Array<WrkResult & { cpuMsPerReq: number; machineMsPerReq: number }>>();
   for (let round = 1; round <= rounds; round++) {
     // Rotate the order each round so no scenario always runs right after the same neighbour.
     const order = scenarios.map((_, i) => scenarios[(i + round - 1) % scenarios.length]);
     for (const s of order) {
       const cpu0 = s.proc.pid ? cpuSeconds(s.proc.pid) : NaN;
+      const busy0 = machineBusySeconds();
       const r = await runWrk(`http://127.0.0.1:${s.proc.port}`, s.paths, seconds, connections, s.headers);
-      const cpuMsPerReq = ((cpuSeconds(s.proc.pid) - cpu0) * 1000) / Math.max(1, r.requests);
-      results.set(s.name, [...(results.get(s.name) ?? []), { ...r, cpuMsPerReq }]);
+      const perReq = (cpu: number) => (cpu * 1000) / Math.max(1, r.requests);
+      const cpuMsPerReq = perReq(cpuSeconds(s.proc.pid) - cpu0);
+      const machineMsPerReq = perReq(machineBusySeconds() - busy0);
+      results.set(s.name, [...(results.get(s.name) ?? []), { ...r, cpuMsPerReq, machineMsPerReq }]);
       log(
         `  round ${round} ${s.name.padEnd(18)} ${Math.round(r.requests / (r.duration_us / 1e6))
           .toString()
@@ -333,11 +342,14 @@ async function main(): Promise<void> {
       );
     }
   }
-  const mixed = await mixedScenario(env, front.port, hot, quick ? 4 : seconds * 2);
+  const mixed =
+    opts['no-mixed'] || only
+      ? undefined
+      : await mixedScenario(env, front.port, hot, quick ? 4 : seconds * 2);
   await stopAll();
 
   let imp: ImportResult | undefined;
-  if (!opts['no-import']) {
+  if (!opts['no-import'] && !only) {
     imp = await importScenario({ rows: importProducts, env, seed: SEED, work, log });
     // The import replaced the catalog: the next run seeds the bench data set again.
     const redis = new Redis(env.REDIS_URL);

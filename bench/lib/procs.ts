@@ -14,6 +14,14 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/** CPU seconds the whole machine has spent busy (all cores, everything but idle and iowait), from /proc/stat. */
+export function machineBusySeconds(): number {
+  const [, ...f] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const t = f.map(Number);
+  // user nice system idle iowait irq softirq steal
+  return (t[0] + t[1] + t[2] + t[5] + t[6] + t[7]) / TICKS;
+}
+
 export interface Proc {
   name: string;
   port: number;

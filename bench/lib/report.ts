@@ -17,12 +17,14 @@ export interface Row {
   errors: number;
   non2xx: number;
   cpuMsPerReq: number;
+  /** Busy CPU of the whole machine (every process: wrk, HAProxy, Varnish, Redis, MariaDB) per request. */
+  machineMsPerReq: number;
   mysqlShare: number | null;
   cacheHitShare: number | null;
 }
 
 export const Row = {
-  of(name: string, rs: Array<WrkResult & { cpuMsPerReq: number }>): Row {
+  of(name: string, rs: Array<WrkResult & { cpuMsPerReq: number; machineMsPerReq: number }>): Row {
     const rpsRounds = rs.map((r) => r.requests / (r.duration_us / 1e6));
     const tiered = rs.reduce((n, r) => n + r.tier_mysql + r.tier_redis, 0);
     const cached = rs.reduce((n, r) => n + r.cache_hit + r.cache_miss, 0);
@@ -35,6 +37,7 @@ export const Row = {
       errors: rs.reduce((n, r) => n + r.connect_errors + r.read_errors + r.write_errors + r.timeouts, 0),
       non2xx: rs.reduce((n, r) => n + r.s3xx + r.s4xx + r.s5xx, 0),
       cpuMsPerReq: median(rs.map((r) => r.cpuMsPerReq)),
+      machineMsPerReq: median(rs.map((r) => r.machineMsPerReq)),
       mysqlShare: tiered ? rs.reduce((n, r) => n + r.tier_mysql, 0) / tiered : null,
       cacheHitShare: cached ? rs.reduce((n, r) => n + r.cache_hit, 0) / cached : null,
     };
@@ -85,13 +88,13 @@ export function renderReport(
     '',
     `${String(meta.date)} · ${meta.quick ? 'quick' : 'full'} run · ${String(meta.products)} products · ${String(meta.rounds)} rounds × ${String(meta.seconds)} s, interleaved · wrk, 1 thread, ${String(meta.connections)} connections · node ${String(meta.node)} · ${String(meta.cpus)} cores (shared)`,
     '',
-    'Every figure is the median over the rounds. CPU is user+system time of the serving process per request.',
+    'Every figure is the median over the rounds. CPU is user+system time of the serving process per request; machine CPU is the busy time of both cores (every process: wrk, HAProxy, Varnish, Redis, MariaDB, the service) per request.',
     '',
-    '| scenario | req/s (median) | req/s per round | p50 ms | p99 ms | errors | non-2xx | CPU ms/req | from MySQL | Varnish hits |',
-    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | req/s (median) | req/s per round | p50 ms | p99 ms | errors | non-2xx | CPU ms/req | machine CPU ms/req | from MySQL | Varnish hits |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.name} | ${f(r.rps)} | ${r.rpsRounds.map((x) => f(x)).join(' / ')} | ${f(r.p50ms, 2)} | ${f(r.p99ms, 2)} | ${r.errors} | ${r.non2xx} | ${f(r.cpuMsPerReq, 3)} | ${r.mysqlShare === null ? '' : f(r.mysqlShare * 100) + ' %'} | ${r.cacheHitShare === null ? '' : f(r.cacheHitShare * 100) + ' %'} |`,
+        `| ${r.name} | ${f(r.rps)} | ${r.rpsRounds.map((x) => f(x)).join(' / ')} | ${f(r.p50ms, 2)} | ${f(r.p99ms, 2)} | ${r.errors} | ${r.non2xx} | ${f(r.cpuMsPerReq, 3)} | ${f(r.machineMsPerReq, 3)} | ${r.mysqlShare === null ? '' : f(r.mysqlShare * 100) + ' %'} | ${r.cacheHitShare === null ? '' : f(r.cacheHitShare * 100) + ' %'} |`,
     ),
     '',
   ];
