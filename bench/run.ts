@@ -343,9 +343,7 @@ async function main(): Promise<void> {
     }
   }
   const mixed =
-    opts['no-mixed'] || only
-      ? undefined
-      : await mixedScenario(env, front.port, hot, quick ? 4 : seconds * 2);
+    opts['no-mixed'] || only ? undefined : await mixedScenario(env, front.port, hot, quick ? 4 : seconds * 2);
   await stopAll();
 
   let imp: ImportResult | undefined;
