@@ -342,6 +342,13 @@ async function main(): Promise<void> {
       );
     }
   }
+  // One short counted pass per scenario under the same load: statuses, which tier answered, Varnish hits.
+  const checks = new Map<string, WrkResult>();
+  for (const s of scenarios)
+    checks.set(
+      s.name,
+      await runWrk(`http://127.0.0.1:${s.proc.port}`, s.paths, quick ? 1 : 2, connections, s.headers, true),
+    );
   const mixed =
     opts['no-mixed'] || only ? undefined : await mixedScenario(env, front.port, hot, quick ? 4 : seconds * 2);
   await stopAll();
@@ -355,7 +362,7 @@ async function main(): Promise<void> {
     redis.disconnect();
   }
 
-  const rows: Row[] = [...results].map(([name, rs]) => Row.of(name, rs));
+  const rows: Row[] = [...results].map(([name, rs]) => Row.of(name, rs, checks.get(name)));
   const get = (n: string) => rows.find((r) => r.name === n);
   const targets: Target[] = [
     Target.ratio('hot-100 >= 1.4 x bare', get('hot-100'), get('bare'), 1.4),
@@ -506,7 +513,7 @@ async function mixedScenario(
       rps: readRps,
       p50ms: reads.p50_us / 1000,
       p99ms: reads.p99_us / 1000,
-      errors: reads.connect_errors + reads.read_errors + reads.timeouts + reads.s5xx,
+      errors: reads.connect_errors + reads.read_errors + reads.timeouts + reads.status_errors,
     },
     writes: { ...writes, rps: writeRps },
     writeShare: writeRps / (readRps + writeRps),

@@ -21,6 +21,8 @@ export interface WrkResult {
   tier_redis: number;
   cache_hit: number;
   cache_miss: number;
+  /** Whether responses were counted (status classes, tier, X-Cache); without, only statuses >= 400 are. */
+  counted: boolean;
 }
 
 const LUA = path.join(__dirname, '../../../bench/lib/wrk.lua');
@@ -32,6 +34,7 @@ export function runWrk(
   seconds: number,
   connections: number,
   extraHeaders: string[] = [],
+  count = false,
 ): Promise<WrkResult> {
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', '-s', LUA];
   for (const h of extraHeaders) args.push('-H', h);
@@ -40,11 +43,11 @@ export function runWrk(
     execFile(
       'wrk',
       args,
-      { env: { ...process.env, WRK_PATHS: pathsFile }, maxBuffer: 1 << 20 },
+      { env: { ...process.env, WRK_PATHS: pathsFile, WRK_COUNT: count ? '1' : '0' }, maxBuffer: 1 << 20 },
       (err, stdout, stderr) => {
         const line = stdout.split('\n').find((l) => l.startsWith('WRK_JSON '));
         if (!line) return reject(new Error(`wrk failed: ${err?.message ?? ''} ${stderr} ${stdout}`));
-        resolve(JSON.parse(line.slice(9)) as WrkResult);
+        resolve({ ...(JSON.parse(line.slice(9)) as WrkResult), counted: count });
       },
     );
   });
