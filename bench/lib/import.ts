@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import Redis from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { demoProductRow, SEED_TIME } from '../../apps/catalog-service/src/scripts/demo-catalog';
 
@@ -23,7 +24,8 @@ interface Options {
 /**
  * import: `npm run seed` of N products into an emptied catalog (MySQL and Redis).
  * load-data: LOAD DATA LOCAL INFILE of the same N rows into an empty copy of the table (MySQL only);
- * the file is written beforehand and not timed.
+ * the file is written beforehand and not timed. Both are timed until the writer (mariadb-a) acknowledges;
+ * each starts only once mariadb-b has applied everything before it.
  */
 export async function importScenario({ rows, env, seed, work, log }: Options): Promise<ImportResult> {
   const file = path.join(work, `load-data-${rows}.tsv`);
@@ -47,9 +49,46 @@ export async function importScenario({ rows, env, seed, work, log }: Options): P
     database: env.MYSQL_DATABASE,
     infileStreamFactory: () => fs.createReadStream(file),
   });
+  // Each timed phase starts with the stores idle: B applies what A committed (a whole LOAD DATA arrives
+  // as one transaction after its commit), and Redis finishes an AOF rewrite the reset may have started;
+  // neither may land inside the next phase's time.
+  const settled = async () => {
+    const redis = new Redis(env.REDIS_URL);
+    try {
+      while (/aof_rewrite_in_progress:1|aof_rewrite_scheduled:1/.test(await redis.info('persistence')))
+        await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      redis.disconnect();
+    }
+    // A's own domain only: B never receives its own transactions back from A.
+    const [[{ all, domain }]] = (await db.query(
+      'SELECT @@gtid_binlog_pos AS `all`, @@gtid_domain_id AS domain',
+    )) as unknown as [[{ all: string; domain: number }]];
+    const pos = all
+      .split(',')
+      .filter((g) => g.startsWith(`${domain}-`))
+      .join(',');
+    if (!pos) return;
+    const b = await createConnection({
+      host: '127.0.0.1',
+      port: Number(env.MYSQL_B_PORT),
+      user: env.MYSQL_USER,
+      password: env.MYSQL_PASSWORD,
+      database: env.MYSQL_DATABASE,
+    });
+    try {
+      const [[{ ok }]] = (await b.query('SELECT MASTER_GTID_WAIT(?, 300) AS ok', [pos])) as unknown as [
+        [{ ok: number }],
+      ];
+      if (ok !== 0) throw new Error(`mariadb-b did not catch up with ${pos} within 300 s`);
+    } finally {
+      await b.end();
+    }
+  };
   try {
     await db.query('DROP TABLE IF EXISTS products_loaddata');
     await db.query('CREATE TABLE products_loaddata LIKE products');
+    await settled();
     log(`load-data: ${rows} rows`);
     const t0 = process.hrtime.bigint();
     await db.query(
@@ -57,11 +96,13 @@ export async function importScenario({ rows, env, seed, work, log }: Options): P
        LINES TERMINATED BY '\\n' (id, sku, status, version, doc, created_at, updated_at)`,
     );
     const loadDataSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    await settled();
     await db.query('DROP TABLE products_loaddata');
 
     const run = (args: string[]) =>
       execFileSync('node', [seed, ...args, '--quiet'], { env: { ...process.env, ...env }, stdio: 'inherit' });
     run(['--reset', '--products', '0']);
+    await settled();
     log(`import: npm run seed -- --append --products ${rows} (into the emptied catalog)`);
     const t1 = process.hrtime.bigint();
     run(['--append', '--products', String(rows)]);
