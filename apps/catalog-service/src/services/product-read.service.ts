@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
@@ -95,7 +95,7 @@ export class ProductReadService {
     this.count(hits, negatives, missIds.length, missing.length - negatives);
     return {
       body: Buffer.concat(parts),
-      etag: '"b' + createHash('sha1').update(tag).digest('base64url') + '"',
+      etag: '"b' + hash('sha1', tag, 'base64url') + '"',
       tier: missIds.length > 0 ? 'mysql' : 'redis',
     };
   }
@@ -168,7 +168,7 @@ export class ProductReadService {
     this.count(hits, negatives, misses.length, coldMissing);
     return {
       body: Buffer.concat(parts),
-      etag: '"s' + createHash('sha1').update(tag).digest('base64url') + '"',
+      etag: '"s' + hash('sha1', tag, 'base64url') + '"',
       tier: misses.length > 0 ? 'mysql' : 'redis',
       ids,
     };
