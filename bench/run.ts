@@ -40,8 +40,8 @@ const { values: opts } = parseArgs({
 });
 const quick = opts.quick;
 const products = Number(opts.products ?? (quick ? 10_000 : 100_000));
-const rounds = Number(opts.rounds ?? (quick ? 1 : 3));
-const seconds = Number(opts.seconds ?? (quick ? 2 : 8));
+const rounds = Number(opts.rounds ?? (quick ? 1 : 5));
+const seconds = Number(opts.seconds ?? (quick ? 2 : 6));
 const connections = Number(opts.connections);
 const importProducts = Number(opts['import-products'] ?? (quick ? 20_000 : 1_000_000));
 const coldProducts = quick ? 50_000 : 300_000;
