@@ -14,6 +14,58 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/** CPU seconds of a process and of its children it has waited for (Redis's AOF rewrites, say), from /proc. */
+function cpuWithChildren(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Running children of a process (Varnish's cache process under its manager). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * Every process that serves a scenario: the stack's recorded ones (pids/*.pid) with their children, and the
+ * ones this run started. CPU per process per request shows where a ratio comes from.
+ */
+export function servingProcesses(stackDir: string): Map<string, number> {
+  const procs = new Map<string, number>();
+  const dir = `${stackDir}/pids`;
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.pid'))) {
+    const pid = Number(fs.readFileSync(`${dir}/${file}`, 'utf8').trim().split(/\s+/)[0]);
+    if (!pid || !fs.existsSync(`/proc/${pid}`)) continue;
+    const name = file.slice(0, -4);
+    procs.set(name, pid);
+    for (const child of childrenOf(pid)) procs.set(`${name}/child`, child);
+  }
+  for (const p of started) {
+    if (p.child.exitCode !== null) continue;
+    procs.set(p.name, p.pid);
+    for (const child of childrenOf(p.pid)) procs.set(`${p.name}/child`, child);
+  }
+  return procs;
+}
+
+export function cpuSnapshot(procs: Map<string, number>): Map<string, number> {
+  return new Map([...procs].map(([name, pid]) => [name, cpuWithChildren(pid)]));
+}
+
 /** CPU seconds the whole machine has spent busy (all cores, everything but idle and iowait), from /proc/stat. */
 export function machineBusySeconds(): number {
   const [, ...f] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);

@@ -19,11 +19,13 @@ export interface Row {
   cpuMsPerReq: number;
   /** Busy CPU of the whole machine (every process: wrk, HAProxy, Varnish, Redis, MariaDB) per request. */
   machineMsPerReq: number;
+  /** CPU per request of each serving process (median over rounds), largest first. */
+  byProcess: Array<[string, number]>;
   mysqlShare: number | null;
   cacheHitShare: number | null;
 }
 
-type Round = WrkResult & { cpuMsPerReq: number; machineMsPerReq: number };
+type Round = WrkResult & { cpuMsPerReq: number; machineMsPerReq: number; byProcess?: Record<string, number> };
 
 export const Row = {
   /**
@@ -46,6 +48,10 @@ export const Row = {
       non2xx: all.reduce((n, r) => n + (r.counted ? r.s3xx + r.s4xx + r.s5xx : r.status_errors), 0),
       cpuMsPerReq: median(rounds.map((r) => r.cpuMsPerReq)),
       machineMsPerReq: median(rounds.map((r) => r.machineMsPerReq)),
+      byProcess: [...new Set(rounds.flatMap((r) => Object.keys(r.byProcess ?? {})))]
+        .map((p): [string, number] => [p, median(rounds.map((r) => r.byProcess?.[p] ?? 0))])
+        .filter(([, ms]) => ms >= 0.005)
+        .sort((a, b) => b[1] - a[1]),
       mysqlShare: check && tiered ? check.tier_mysql / tiered : null,
       cacheHitShare: check && cached ? check.cache_hit / cached : null,
     };
@@ -106,6 +112,19 @@ export function renderReport(
     ),
     '',
   ];
+  lines.push(
+    '## Where the CPU goes',
+    '',
+    'CPU ms per request of each process that served the scenario (median over the rounds; Redis includes its AOF rewrites, Varnish its cache process; wrk and the kernel make up the rest of the machine figure). Processes under 0.005 ms are left out.',
+    '',
+    '| scenario | machine | by process |',
+    '|---|---:|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${f(r.machineMsPerReq, 3)} | ${r.byProcess.map(([p, ms]) => `${p} ${f(ms, 3)}`).join(' · ')} |`,
+    ),
+    '',
+  );
   if (imp) {
     lines.push(
       '## Import',
