@@ -232,6 +232,9 @@ async function main(): Promise<void> {
     NODE_ENV: 'production',
     API_KEYS: 'bench:write:' + 'b'.repeat(64),
     SHUTDOWN_DRAIN_MS: '0',
+    // The stack's own nodes run the tiering job (a lease per Redis); a measured process must not win that
+    // lease and scan the keyspace in the middle of a round (the keyspace services have a Redis each).
+    TIERING_ENABLED: 'false',
   };
   const logf = (n: string) => path.join(work, `${n}.log`);
   const procs = {
