@@ -194,6 +194,18 @@ async function keyspaceRedis(
   return url;
 }
 
+/** GC pause seconds by kind (minor, major, incremental) a service process reports (prom-client's default metrics). */
+async function gcSeconds(port: number): Promise<Record<string, number>> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+    (r) => (r.ok ? r.text() : ''),
+    () => '',
+  );
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^catalog_nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} (\S+)$/gm))
+    out[m[1]] = Number(m[2]);
+  return out;
+}
+
 interface Scenario {
   name: string;
   proc: Proc;
@@ -341,7 +353,14 @@ async function main(): Promise<void> {
   const procsNow = servingProcesses(path.join(ROOT, '.stack', 'bench'));
   const results = new Map<
     string,
-    Array<WrkResult & { cpuMsPerReq: number; machineMsPerReq: number; byProcess: Record<string, number> }>
+    Array<
+      WrkResult & {
+        cpuMsPerReq: number;
+        machineMsPerReq: number;
+        byProcess: Record<string, number>;
+        gcMsPerReq: Record<string, number>;
+      }
+    >
   >();
   for (let round = 1; round <= rounds; round++) {
     // Rotate the order each round so no scenario always runs right after the same neighbour.
@@ -349,11 +368,15 @@ async function main(): Promise<void> {
     for (const s of order) {
       const cpu0 = s.proc.pid ? cpuSeconds(s.proc.pid) : NaN;
       const snap0 = cpuSnapshot(procsNow);
+      const gc0 = s.proc.pid ? await gcSeconds(s.proc.port) : {};
       const busy0 = machineBusySeconds();
       const r = await runWrk(`http://127.0.0.1:${s.proc.port}`, s.paths, seconds, connections, s.headers);
       const perReq = (cpu: number) => (cpu * 1000) / Math.max(1, r.requests);
       const cpuMsPerReq = perReq(cpuSeconds(s.proc.pid) - cpu0);
       const machineMsPerReq = perReq(machineBusySeconds() - busy0);
+      const gc1 = s.proc.pid ? await gcSeconds(s.proc.port) : {};
+      const gcMsPerReq: Record<string, number> = {};
+      for (const kind of Object.keys(gc1)) gcMsPerReq[kind] = perReq(gc1[kind] - (gc0[kind] ?? 0));
       const byProcess: Record<string, number> = {};
       for (const [name, cpu] of cpuSnapshot(procsNow)) {
         const ms = perReq(cpu - (snap0.get(name) ?? NaN));
@@ -361,7 +384,7 @@ async function main(): Promise<void> {
       }
       results.set(s.name, [
         ...(results.get(s.name) ?? []),
-        { ...r, cpuMsPerReq, machineMsPerReq, byProcess },
+        { ...r, cpuMsPerReq, machineMsPerReq, byProcess, gcMsPerReq },
       ]);
       log(
         `  round ${round} ${s.name.padEnd(18)} ${Math.round(r.requests / (r.duration_us / 1e6))
@@ -486,6 +509,8 @@ async function startBareEdge(
 
 export interface MixedResult {
   seconds: number;
+  /** wrk connections: readers + writers = the run's connections. */
+  connections: { readers: number; writers: number };
   reads: { rps: number; p50ms: number; p99ms: number; errors: number };
   writes: WrkWriteResult & { rps: number };
   writeShare: number;
@@ -520,13 +545,30 @@ async function mixedScenario(
   hotPaths: string,
   seconds: number,
 ): Promise<MixedResult> {
-  log(`  mixed: reads and writes through the front for ${seconds} s`);
-  const before = await purgeHistogram(env);
   const url = `http://127.0.0.1:${frontPort}`;
-  const [reads, writes] = await Promise.all([
-    runWrk(url, hotPaths, seconds, connections - 2),
-    runWrkWrites(url, { from: 1, count: products }, seconds, 2, 'Bearer local-demo-write-key'),
-  ]);
+  const auth = 'Bearer local-demo-write-key';
+  const run = (writers: number, s: number) =>
+    Promise.all([
+      runWrk(url, hotPaths, s, connections - writers),
+      runWrkWrites(url, { from: 1, count: products }, s, writers, auth),
+    ]);
+  const rps = (r: { requests: number; duration_us: number }) => r.requests / (r.duration_us / 1e6);
+  // wrk cannot mix request types at a fixed rate, so the writers' connection count is what sets the share:
+  // short probes with 1, 2, 3, 4, 6, 8, 12, 16 writers (more writes also mean more purges, so more edge
+  // misses and slower reads: the share is not linear), and the count closest to 5 % writes is used.
+  const share = ([r, w]: [WrkResult, WrkWriteResult]) => rps(w) / (rps(r) + rps(w));
+  let writers = 1;
+  let best = Infinity;
+  for (const w of [1, 2, 3, 4, 6, 8, 12, 16].filter((n) => n <= connections / 2)) {
+    const got = share(await run(w, quick ? 1 : 2));
+    if (Math.abs(got - 0.05) < best) [writers, best] = [w, Math.abs(got - 0.05)];
+    if (got >= 0.05) break;
+  }
+  log(
+    `  mixed: ${connections - writers} reader and ${writers} writer connections through the front for ${seconds} s`,
+  );
+  const before = await purgeHistogram(env);
+  const [reads, writes] = await run(writers, seconds);
   await new Promise((r) => setTimeout(r, 3_000)); // let the last purges land
   const after = await purgeHistogram(env);
   const les = [...after.keys()].sort((a, b) => a - b);
@@ -537,6 +579,7 @@ async function mixedScenario(
   const writeRps = writes.requests / (writes.duration_us / 1e6);
   return {
     seconds,
+    connections: { readers: connections - writers, writers },
     reads: {
       rps: readRps,
       p50ms: reads.p50_us / 1000,

@@ -21,11 +21,18 @@ export interface Row {
   machineMsPerReq: number;
   /** CPU per request of each serving process (median over rounds), largest first. */
   byProcess: Array<[string, number]>;
+  /** The service's GC pauses per request by kind (minor, major, incremental), median over rounds. */
+  gc: Array<[string, number]>;
   mysqlShare: number | null;
   cacheHitShare: number | null;
 }
 
-type Round = WrkResult & { cpuMsPerReq: number; machineMsPerReq: number; byProcess?: Record<string, number> };
+type Round = WrkResult & {
+  cpuMsPerReq: number;
+  machineMsPerReq: number;
+  byProcess?: Record<string, number>;
+  gcMsPerReq?: Record<string, number>;
+};
 
 export const Row = {
   /**
@@ -52,6 +59,10 @@ export const Row = {
         .map((p): [string, number] => [p, median(rounds.map((r) => r.byProcess?.[p] ?? 0))])
         .filter(([, ms]) => ms >= 0.005)
         .sort((a, b) => b[1] - a[1]),
+      gc: [...new Set(rounds.flatMap((r) => Object.keys(r.gcMsPerReq ?? {})))].map((k): [string, number] => [
+        k,
+        median(rounds.map((r) => r.gcMsPerReq?.[k] ?? 0)),
+      ]),
       mysqlShare: check && tiered ? check.tier_mysql / tiered : null,
       cacheHitShare: check && cached ? check.cache_hit / cached : null,
     };
@@ -115,13 +126,13 @@ export function renderReport(
   lines.push(
     '## Where the CPU goes',
     '',
-    'CPU ms per request of each process that served the scenario (median over the rounds; Redis includes its AOF rewrites, Varnish its cache process; wrk and the kernel make up the rest of the machine figure). Processes under 0.005 ms are left out.',
+    'CPU ms per request of each process that served the scenario (median over the rounds; Redis includes its AOF rewrites, Varnish its cache process; wrk and the kernel make up the rest of the machine figure). Processes under 0.005 ms are left out. Service GC pauses: ms per request the service process spent in garbage collection, by kind (its own metrics).',
     '',
-    '| scenario | machine | by process |',
-    '|---|---:|---|',
+    '| scenario | machine | by process | service GC pauses |',
+    '|---|---:|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.name} | ${f(r.machineMsPerReq, 3)} | ${r.byProcess.map(([p, ms]) => `${p} ${f(ms, 3)}`).join(' · ')} |`,
+        `| ${r.name} | ${f(r.machineMsPerReq, 3)} | ${r.byProcess.map(([p, ms]) => `${p} ${f(ms, 3)}`).join(' · ')} | ${r.gc.map(([k, ms]) => `${k} ${f(ms, 3)}`).join(' · ')} |`,
     ),
     '',
   );
@@ -140,7 +151,7 @@ export function renderReport(
     lines.push(
       '## Mixed (reads and writes through the front HAProxy, both nodes, Varnish)',
       '',
-      `${mixed.seconds} s, one run. Writes: ${f(mixed.writeShare * 100, 1)} % of requests.`,
+      `${mixed.seconds} s, one run, ${mixed.connections.readers} reader and ${mixed.connections.writers} writer connections (the writer count whose short probe came closest to 5 % writes). Writes: ${f(mixed.writeShare * 100, 1)} % of requests.`,
       '',
       '| | req/s | p50 ms | p99 ms | errors / non-2xx |',
       '|---|---:|---:|---:|---:|',
