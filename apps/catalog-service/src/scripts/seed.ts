@@ -8,8 +8,9 @@ import { demoProductRow, SEED_TIME } from './demo-catalog';
 
 /**
  * Loads a deterministic demo catalog straight into MySQL (LOAD DATA LOCAL INFILE, streamed per batch: the
- * fastest way into InnoDB) and Redis (pipelined SETs), in batches so memory stays flat at any size. Seeded products are version 1 and bypass the
- * outbox: this is an import tool for empty databases, not a write path.
+ * fastest way into InnoDB) and Redis (one MSET per batch; SET EX for volatile keys), in batches so memory
+ * stays flat at any size. Seeded products are version 1 and bypass the outbox: this is an import tool for
+ * empty databases, not a write path.
  *
  *   npm run seed -- --products 100000 [--start 1] [--reset | --if-empty | --append]
  *                   [--redis persistent|volatile|none] [--mysql none]
