@@ -249,17 +249,20 @@ async function main(): Promise<void> {
     TIERING_ENABLED: 'false',
   };
   const logf = (n: string) => path.join(work, `${n}.log`);
+  // BENCH_SERVICE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the measured service
+  // processes only (the baselines keep theirs). Node refuses --cpu-prof in NODE_OPTIONS, so they go on argv.
+  const MAIN_ARGS = [...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean), MAIN];
   const procs = {
     service: await startProc(
       'service',
-      [MAIN],
+      MAIN_ARGS,
       base,
       { ...svcEnv, PORT: String(base), NODE_NAME: 'bench-hot' },
       logf('service'),
     ),
     serviceCold: await startProc(
       'service-cold',
-      [MAIN],
+      MAIN_ARGS,
       base + 1,
       {
         ...svcEnv,
@@ -312,14 +315,14 @@ async function main(): Promise<void> {
     const largeUrl = await keyspaceRedis(env, 'large', redisPort + 1, keyspace.large);
     const small = await startProc(
       'service-small',
-      [MAIN],
+      MAIN_ARGS,
       base + 5,
       { ...svcEnv, PORT: String(base + 5), REDIS_URL: smallUrl, RELAY_ENABLED: 'false' },
       logf('service-small'),
     );
     const large = await startProc(
       'service-large',
-      [MAIN],
+      MAIN_ARGS,
       base + 6,
       { ...svcEnv, PORT: String(base + 6), REDIS_URL: largeUrl, RELAY_ENABLED: 'false' },
       logf('service-large'),
@@ -595,6 +598,13 @@ async function mixedScenario(
     },
   };
 }
+
+// Ctrl-C or a kill stops what this run started (services, baselines, the bare edge) instead of orphaning it.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}, stopping the processes this run started\n`);
+    void stopAll().finally(() => process.exit(130));
+  });
 
 main().then(
   // Exit even if a client somewhere still holds a socket open: the report is written.
