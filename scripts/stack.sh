@@ -156,13 +156,22 @@ mdb_prepare_datadir() {
     rm -rf "$data"
   fi
   rm -f "$marker"
-  mkdir -p "$data"
-  if ! mariadb-install-db --no-defaults --datadir="$data" \
-    --auth-root-authentication-method=normal --user=root --skip-test-db \
-    >"$(mdb_dir "$x")/install-db.log" 2>&1; then
-    die "mariadb-install-db failed for mariadb-$x; see $(mdb_dir "$x")/install-db.log"
-  fi
-  echo new
+  local log attempt
+  log="$(mdb_dir "$x")/install-db.log"
+  # A second attempt on a fresh datadir: a clean-clone CI run once saw install-db fail for B only, and a
+  # temporary clone takes its log with it, so the log's tail goes to stderr too.
+  for attempt in 1 2; do
+    mkdir -p "$data"
+    if mariadb-install-db --no-defaults --datadir="$data" \
+      --auth-root-authentication-method=normal --user=root --skip-test-db >"$log" 2>&1; then
+      echo new
+      return 0
+    fi
+    warn "mariadb-install-db failed for mariadb-$x (attempt $attempt); its log ends with:"
+    tail -n 20 "$log" >&2
+    rm -rf "$data"
+  done
+  die "mariadb-install-db failed for mariadb-$x twice; see $log"
 }
 
 mdb_launch() {
