@@ -27,6 +27,13 @@ export interface Row {
   cacheHitShare: number | null;
 }
 
+/** Per key, the median over the rounds (a round without the key counts 0). */
+const medianByKey = (maps: Array<Record<string, number> | undefined>): Array<[string, number]> =>
+  [...new Set(maps.flatMap((m) => Object.keys(m ?? {})))].map((k) => [
+    k,
+    median(maps.map((m) => m?.[k] ?? 0)),
+  ]);
+
 type Round = WrkResult & {
   cpuMsPerReq: number;
   machineMsPerReq: number;
@@ -55,14 +62,10 @@ export const Row = {
       non2xx: all.reduce((n, r) => n + (r.counted ? r.s3xx + r.s4xx + r.s5xx : r.status_errors), 0),
       cpuMsPerReq: median(rounds.map((r) => r.cpuMsPerReq)),
       machineMsPerReq: median(rounds.map((r) => r.machineMsPerReq)),
-      byProcess: [...new Set(rounds.flatMap((r) => Object.keys(r.byProcess ?? {})))]
-        .map((p): [string, number] => [p, median(rounds.map((r) => r.byProcess?.[p] ?? 0))])
+      byProcess: medianByKey(rounds.map((r) => r.byProcess))
         .filter(([, ms]) => ms >= 0.005)
         .sort((a, b) => b[1] - a[1]),
-      gc: [...new Set(rounds.flatMap((r) => Object.keys(r.gcMsPerReq ?? {})))].map((k): [string, number] => [
-        k,
-        median(rounds.map((r) => r.gcMsPerReq?.[k] ?? 0)),
-      ]),
+      gc: medianByKey(rounds.map((r) => r.gcMsPerReq)),
       mysqlShare: check && tiered ? check.tier_mysql / tiered : null,
       cacheHitShare: check && cached ? check.cache_hit / cached : null,
     };
