@@ -1,11 +1,20 @@
 import { after, before, describe, it } from 'node:test';
 import { expect } from 'expect';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 import type { Connection } from 'mysql2/promise';
 import { INVALIDATION_STREAM, ProductCacheRepository } from '@catalog/repositories/product-cache.repository';
 import { OutboxRelayService } from '@catalog/services/outbox-relay.service';
-import { freshIds, mysqlServer, product, redis, startApp, waitFor, WRITE_KEY } from '../support/stack';
+import {
+  freshIds,
+  mysqlServer,
+  product,
+  redis,
+  stackEnv,
+  startApp,
+  waitFor,
+  WRITE_KEY,
+} from '../support/stack';
 
 /** The stream entries after `after`, as { ids, by }. */
 async function entriesAfter(r: Redis, after: string) {
@@ -65,6 +74,30 @@ describe('invalidation stream (written with the Redis update)', () => {
     expect(res.invalidation).not.toBeNull();
     expect(await r.ttl(`product:${id}`)).toBe(-1);
     expect(await entriesAfter(r, from)).toEqual([{ ids: String(id), by: 'request' }]);
+  });
+
+  it('keeps backfilled copies off the replica; applying the same version gives the replica the document, persistent', async () => {
+    const replica = new Redis(stackEnv().REDIS_REPLICA_URL);
+    try {
+      const [id, absent] = freshIds(2);
+      const key = `product:${id}`;
+      const doc = JSON.stringify({ id, version: 2 });
+      const cache = app.get(ProductCacheRepository);
+      await cache.backfill(new Map([[id, Buffer.from(doc)]]), [absent], () => 100, 10);
+      expect(await r.ttl(key)).toBeGreaterThan(0);
+      expect(await r.get(`product:${absent}`)).toBe('!0');
+      // WAIT: the replica has applied everything the primary propagated so far.
+      expect(await r.wait(1, 5_000)).toBe(1);
+      expect(await replica.exists(key, `product:${absent}`)).toBe(0);
+
+      await cache.apply([{ id, version: 2, doc }], opts);
+      expect(await r.wait(1, 5_000)).toBe(1);
+      expect(await replica.get(key)).toBe(doc);
+      expect(await replica.ttl(key)).toBe(-1);
+      expect(await r.ttl(key)).toBe(-1);
+    } finally {
+      replica.disconnect();
+    }
   });
 
   it('lets the outbox relay publish what it repairs', async () => {

@@ -18,7 +18,8 @@ const BANG = 0x21;
 /**
  * Applies committed states only when they are newer than what Redis holds, so a slow writer or a replayed
  * outbox row can never put an older version back. Written documents are persistent keys (no TTL): a newer
- * version replaces a volatile key, and the same version already cached by a backfill is PERSISTed.
+ * version replaces a volatile key, and the same version already cached by a backfill is SET again as a
+ * persistent key (backfills are not replicated, so a PERSIST would leave the replica without it).
  *
  * Under the same guard it keeps the sku index: `sku:{sku}` -> id, a volatile key (derived data, never part
  * of the persistent set). A rename or delete turns the old sku's entry into an absence (`!0`, tombstone
@@ -74,12 +75,13 @@ for i = 1, n do
     end
     applied = applied + 1
     changed[#changed + 1] = id
-  elseif v == cv and doc ~= '' then
+  elseif v == cv and doc ~= '' and redis.call('PTTL', KEYS[i]) >= 0 then
     -- A backfill read the new version from MySQL before anyone applied it: an edge cache may still hold
-    -- the version before, so this counts as a change too.
-    local p = redis.call('PERSIST', KEYS[i])
-    applied = applied + p
-    if p == 1 then changed[#changed + 1] = id end
+    -- the version before, so this counts as a change too. SET, not PERSIST: backfills are not replicated
+    -- (BACKFILL below), so the replica and the AOF get the document from this SET.
+    redis.call('SET', KEYS[i], doc)
+    applied = applied + 1
+    changed[#changed + 1] = id
   end
 end
 if #changed == 0 then return {applied, false} end
@@ -97,8 +99,15 @@ end
 return dropped
 `;
 
-/** SET NX EX for each key: a write that landed meanwhile always wins over a backfill. */
+/**
+ * SET NX EX for each key: a write that landed meanwhile always wins over a backfill. The entries are a cache
+ * of MySQL, not data: they go neither to the AOF nor to the replica (REPL_NONE). After a restart or a
+ * failover they are simply missing and the next cold read loads them again; in exchange a cold read costs
+ * Redis no AOF write and the replica nothing (npm run bench, cold-100). Their expiry still sends a DEL to
+ * both, a no-op there.
+ */
 const BACKFILL = `
+redis.set_repl(redis.REPL_NONE)
 for i = 1, #KEYS do
   redis.call('SET', KEYS[i], ARGV[2 * i - 1], 'EX', ARGV[2 * i], 'NX')
 end
