@@ -16,6 +16,7 @@ import {
   machineBusySeconds,
   Proc,
   servingProcesses,
+  settle,
   startCommand,
   startProc,
   stopAll,
@@ -206,6 +207,11 @@ async function gcSeconds(port: number): Promise<Record<string, number>> {
   return out;
 }
 
+/** Which scenarios a target compares: they run back to back in every round. */
+const GROUP_OF = (name: string): string =>
+  ({ bare: 'hot-100', naive: 'hot-100', 'bare-mysql': 'cold-100', 'bare-edge': 'edge-hit-100' })[name] ??
+  (name.startsWith('hot-100@') ? 'keyspace' : name);
+
 interface Scenario {
   name: string;
   proc: Proc;
@@ -362,10 +368,21 @@ async function main(): Promise<void> {
       }
     >
   >();
+  // The scenarios a target compares run back to back (a group), so each per-round ratio compares runs
+  // seconds apart; the groups rotate every round, and inside a group the order flips every round
+  // (A B, B A, ...) so neither side always runs first. Before each scenario the machine settles.
+  const groups: Scenario[][] = [];
+  for (const s of scenarios) {
+    const g = groups.find((grp) => grp.some((o) => GROUP_OF(o.name) === GROUP_OF(s.name)));
+    if (g) g.push(s);
+    else groups.push([s]);
+  }
   for (let round = 1; round <= rounds; round++) {
-    // Rotate the order each round so no scenario always runs right after the same neighbour.
-    const order = scenarios.map((_, i) => scenarios[(i + round - 1) % scenarios.length]);
+    const order = groups
+      .map((_, i) => groups[(i + round - 1) % groups.length])
+      .flatMap((g) => (round % 2 === 0 ? [...g].reverse() : g));
     for (const s of order) {
+      const waited = await settle();
       const cpu0 = s.proc.pid ? cpuSeconds(s.proc.pid) : NaN;
       const snap0 = cpuSnapshot(procsNow);
       const gc0 = s.proc.pid ? await gcSeconds(s.proc.port) : {};
@@ -389,7 +406,7 @@ async function main(): Promise<void> {
       log(
         `  round ${round} ${s.name.padEnd(18)} ${Math.round(r.requests / (r.duration_us / 1e6))
           .toString()
-          .padStart(6)} req/s  p99 ${(r.p99_us / 1000).toFixed(1)} ms`,
+          .padStart(6)} req/s  p99 ${(r.p99_us / 1000).toFixed(1)} ms  (settled ${waited} ms before)`,
       );
     }
   }

@@ -67,6 +67,22 @@ export function machineBusySeconds(): number {
   return (t[0] + t[1] + t[2] + t[5] + t[6] + t[7]) / TICKS;
 }
 
+/**
+ * Waits until the machine is quiet (under `maxBusy` cores busy over a 250 ms window), at most `maxMs`: what
+ * one scenario leaves behind (Redis expiring a cold run's backfills, an AOF rewrite, sockets closing) must
+ * not be billed to the next. Returns how long it waited.
+ */
+export async function settle(maxBusy = 0.3, maxMs = 5_000): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    const b0 = machineBusySeconds();
+    const t0 = process.hrtime.bigint();
+    await new Promise((r) => setTimeout(r, 250));
+    const cores = (machineBusySeconds() - b0) / (Number(process.hrtime.bigint() - t0) / 1e9);
+    if (cores < maxBusy || Date.now() - start >= maxMs) return Date.now() - start;
+  }
+}
+
 export interface Proc {
   name: string;
   port: number;
