@@ -154,7 +154,7 @@ export function renderReport(
     lines.push(
       '## Mixed (reads and writes through the front HAProxy, both nodes, Varnish)',
       '',
-      `${mixed.seconds} s, one run, ${mixed.connections.readers} reader and ${mixed.connections.writers} writer connections (the writer count whose short probe came closest to 5 % writes). Writes: ${f(mixed.writeShare * 100, 1)} % of requests.`,
+      `${mixed.seconds} s, one run, ${mixed.connections.readers} reader and ${mixed.connections.writers} writer connections (the reader count whose short probe came closest to 5 % writes). Writes: ${f(mixed.writeShare * 100, 1)} % of requests.`,
       '',
       '| | req/s | p50 ms | p99 ms | errors / non-2xx |',
       '|---|---:|---:|---:|---:|',
