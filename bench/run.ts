@@ -355,12 +355,11 @@ async function main(): Promise<void> {
   // Warm-up (not recorded): JIT compilation and connection pools would otherwise weigh on the first round.
   // The edge scenarios get 3 s even in a quick run: every URL must be in every Varnish before they count as
   // "all hits" (1 s left a third of the quick run's edge requests as misses).
-  const edge = new Set(['edge-hit-100', 'bare-edge']);
   for (const s of scenarios)
     await runWrk(
       `http://127.0.0.1:${s.proc.port}`,
       s.paths,
-      quick && !edge.has(s.name) ? 1 : 3,
+      quick && GROUP_OF(s.name) !== 'edge-hit-100' ? 1 : 3,
       connections,
       s.headers,
     );
