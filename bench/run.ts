@@ -379,12 +379,9 @@ async function main(): Promise<void> {
   // The scenarios a target compares run back to back (a group), so each per-round ratio compares runs
   // seconds apart; the groups rotate every round, and inside a group the order flips every round
   // (A B, B A, ...) so neither side always runs first. Before each scenario the machine settles.
-  const groups: Scenario[][] = [];
-  for (const s of scenarios) {
-    const g = groups.find((grp) => grp.some((o) => GROUP_OF(o.name) === GROUP_OF(s.name)));
-    if (g) g.push(s);
-    else groups.push([s]);
-  }
+  const byGroup = new Map<string, Scenario[]>();
+  for (const s of scenarios) byGroup.set(GROUP_OF(s.name), [...(byGroup.get(GROUP_OF(s.name)) ?? []), s]);
+  const groups = [...byGroup.values()];
   for (let round = 1; round <= rounds; round++) {
     const order = groups
       .map((_, i) => groups[(i + round - 1) % groups.length])
@@ -582,9 +579,8 @@ async function mixedScenario(
   // wrk cannot mix request types at a fixed rate, so connection counts set the share. Writes are slow (each
   // waits for two fsyncs in MySQL) and, once the readers saturate the machine, adding writer connections
   // mostly adds queueing (24 writers beside 32 readers: a 2 s probe said 4.6 %, the run got 2.5 % at 433 ms
-  // write p50). So
-  // the writers stay at 8 and short probes lower the reader connections from 32 until the share reaches
-  // 5 %; the count closest to 5 % is used. The report states the share the run got.
+  // write p50). So the writers stay at 8 and short probes lower the reader connections from 32 until the
+  // share reaches 5 %; the count closest to 5 % is used. The report states the share the run got.
   const share = ([r, w]: [WrkResult, WrkWriteResult]) => rps(w) / (rps(r) + rps(w));
   let readers = connections;
   let best = Infinity;
