@@ -30,7 +30,7 @@ describe('Redis OOM on the write and backfill paths', () => {
     return m ? Number(m[1]) : 0;
   };
 
-  it('counts writes Redis refuses with OOM; the write is still committed and answered', async () => {
+  it('applies an update in place when Redis is full, so no reader sees the old version', async () => {
     const [id, cold] = freshIds(2);
     const put = (pid: number, brand: string) =>
       app.inject({
@@ -44,18 +44,34 @@ describe('Redis OOM on the write and backfill paths', () => {
     await r.del(`product:${cold}`);
     // Every key is persistent: with maxmemory below what is used, nothing can be evicted.
     await r.config('SET', 'maxmemory', '1');
+    try {
+      await expect(r.set('probe', 'x')).rejects.toThrow(/^OOM /);
 
-    const res = await put(id, 'second');
-    expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ version: 2, brand: 'second' });
-    expect(await oomCount('write')).toBe(1);
-    expect(JSON.parse((await r.get(`product:${id}`))!)).toMatchObject({ version: 1 });
+      const res = await put(id, 'second');
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ version: 2, brand: 'second' });
+      expect(await oomCount('write')).toBe(1);
+      // The key Redis had is replaced (the old version would be served for as long as memory stays full).
+      expect(JSON.parse((await r.get(`product:${id}`))!)).toMatchObject({ version: 2, brand: 'second' });
+      const read = await app.inject({ method: 'GET', url: `/v1/products/${id}` });
+      expect(read.json()).toMatchObject({ version: 2, brand: 'second' });
 
-    // A cold read is still answered from MySQL; its backfill is refused and counted.
-    const read = await app.inject({ method: 'GET', url: `/v1/products/${cold}` });
-    expect(read.statusCode).toBe(200);
-    expect(read.headers['x-catalog-tier']).toBe('mysql');
-    expect(await oomCount('backfill')).toBe(1);
-    await r.config('SET', 'maxmemory', '0');
+      // A key Redis did not have is not created under OOM: reads of it go to MySQL.
+      expect((await put(cold, 'cold again')).statusCode).toBe(200);
+      expect(await r.exists(`product:${cold}`)).toBe(0);
+      const coldRead = await app.inject({ method: 'GET', url: `/v1/products/${cold}` });
+      expect(coldRead.statusCode).toBe(200);
+      expect(coldRead.headers['x-catalog-tier']).toBe('mysql');
+      expect(coldRead.json()).toMatchObject({ version: 2, brand: 'cold again' });
+      // Its backfill is refused and counted.
+      expect(await oomCount('backfill')).toBe(1);
+      // Both writes are published for the edge purgers all the same.
+      const entries = await r.xrange('invalidations:product', '-', '+');
+      const ids = entries.flatMap(([, f]) => (f[f.indexOf('ids') + 1] ?? '').split(' '));
+      expect(ids.filter((x) => x === String(id)).length).toBe(2);
+      expect(ids.filter((x) => x === String(cold)).length).toBe(2);
+    } finally {
+      await r.config('SET', 'maxmemory', '0');
+    }
   });
 });

@@ -27,6 +27,8 @@ export function stackEnv(): Record<string, string> {
 export function testConfig(overrides: Record<string, string> = {}): AppConfig {
   return loadConfig({
     ...stackEnv(),
+    // A test that brings a Redis of its own reaches it directly, not through the stack's Sentinels.
+    ...('REDIS_URL' in overrides ? { REDIS_SENTINELS: '' } : {}),
     NODE_ENV: 'test',
     LOG_STDOUT: 'false',
     RELAY_ENABLED: 'false',

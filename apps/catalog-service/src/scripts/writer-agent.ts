@@ -1,7 +1,8 @@
 import * as net from 'node:net';
 import { parseArgs } from 'node:util';
 import { createConnection, Connection, RowDataPacket } from 'mysql2/promise';
-import { MasterState, Verdict, writerVerdict } from '@app/database';
+// The rule alone, not the database module: the agent starts in well under a second.
+import { MasterState, Verdict, writerVerdict } from '@app/database/writer-verdict';
 
 const HELP = `Usage: writer-agent --listen PORT --self HOST:PORT --peer HOST:PORT
 
@@ -26,7 +27,7 @@ async function withConnection<T>(addr: string, fn: (c: Connection) => Promise<T>
     ...hostPort(addr),
     user: process.env.MYSQL_MONITOR_USER ?? 'monitor',
     password: process.env.MYSQL_MONITOR_PASSWORD ?? 'monitor',
-    connectTimeout: 500,
+    connectTimeout: 2_000,
   });
   try {
     return await fn(c);
@@ -66,12 +67,13 @@ async function peerBinlogPos(addr: string): Promise<string | null> {
   }
 }
 
-async function verdict(self: string, peer: string): Promise<Verdict> {
+/** null: this master did not answer the agent; HAProxy's own health check judges reachability. */
+async function verdict(self: string, peer: string): Promise<Verdict | null> {
   try {
     const [state, peerPos] = await Promise.all([selfState(self), peerBinlogPos(peer)]);
     return writerVerdict(state, peerPos);
-  } catch (e) {
-    return { up: false, why: `unreachable: ${(e as Error).message}` };
+  } catch {
+    return null;
   }
 }
 
@@ -91,12 +93,13 @@ function main(): void {
   const { self, peer } = values as { self: string; peer: string };
   let last = '';
   // One evaluation at a time; HAProxy asks every second, a person with nc whenever.
-  let pending: Promise<Verdict> | null = null;
+  let pending: Promise<Verdict | null> | null = null;
   const server = net.createServer((socket) => {
     socket.on('error', () => undefined);
     pending ??= verdict(self, peer).finally(() => (pending = null));
     void pending.then((v) => {
-      const line = `${v.up ? 'up' : 'down'}#${v.why}`;
+      // No state word: HAProxy keeps the state it has (a busy moment must not move the writer).
+      const line = v === null ? '#this master did not answer the agent' : `${v.up ? 'up' : 'down'} #${v.why}`;
       if (line !== last) {
         process.stdout.write(`${new Date().toISOString()} ${self} ${line}\n`);
         last = line;

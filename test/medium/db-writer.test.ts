@@ -1,0 +1,142 @@
+import { describe, it, before, after } from 'node:test';
+import { expect } from 'expect';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createPool, Pool, RowDataPacket } from 'mysql2/promise';
+import { agentVerdict, haproxyDb, rootSql, stackPid, stackSh } from '../support/db-pair';
+import { freshIds, product, stackEnv, startApp, waitFor, WRITE_KEY } from '../support/stack';
+
+/**
+ * The MariaDB pair keeps one writer that has everything: writes go to a master only while it has applied
+ * all its peer committed, stay on the master that took over after a failover, and every acknowledged commit
+ * is in the peer's relay log first (lossless semi-sync). Runs against the test stack's real pair.
+ */
+describe('MariaDB writer: agent checks, sticky failover, semi-sync', () => {
+  let writer: Pool;
+  const env = stackEnv();
+
+  before(() => {
+    writer = createPool({
+      host: '127.0.0.1',
+      port: Number(env.MYSQL_WRITER_PORT),
+      user: env.MYSQL_USER,
+      password: env.MYSQL_PASSWORD,
+      database: env.MYSQL_DATABASE,
+      connectionLimit: 2,
+      connectTimeout: 2_000,
+    });
+  });
+
+  after(async () => {
+    await writer?.end();
+  });
+
+  /** server_id of the master a new writer connection reaches (1 = A, 2 = B); 0 while none answers. */
+  const writerServer = async (): Promise<number> => {
+    try {
+      const c = await writer.getConnection();
+      try {
+        const [[row]] = await c.query<RowDataPacket[]>('SELECT @@server_id AS id');
+        return Number(row.id);
+      } finally {
+        c.destroy();
+      }
+    } catch {
+      return 0;
+    }
+  };
+
+  it('acknowledges commits only once the peer has them (semi-sync, AFTER_SYNC)', async () => {
+    const yes = async () =>
+      Number((await rootSql('a', "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_yes_tx'")).split('\t')[1]);
+    expect(await rootSql('a', 'SELECT @@rpl_semi_sync_master_wait_point')).toBe('AFTER_SYNC');
+    expect(await rootSql('a', "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_status'")).toMatch(/\tON$/);
+    const before = await yes();
+    const [id] = freshIds(1);
+    await writer.query(
+      "INSERT INTO outbox (record_type, record_id, version) VALUES ('semisync-test', ?, 1)",
+      [id],
+    );
+    await writer.query("DELETE FROM outbox WHERE record_type = 'semisync-test'");
+    expect(await yes()).toBeGreaterThanOrEqual(before + 2);
+  });
+
+  it('keeps a master that is behind its peer out of the writer pool until it has caught up', async () => {
+    await rootSql('b', 'STOP SLAVE SQL_THREAD');
+    try {
+      const [id] = freshIds(1);
+      await writer.query("INSERT INTO outbox (record_type, record_id, version) VALUES ('agent-test', ?, 1)", [
+        id,
+      ]);
+      await waitFor(async () => (await agentVerdict('b')).startsWith('down'), 10_000);
+      expect(await agentVerdict('b')).toMatch(/^down #behind its peer/);
+      expect(await agentVerdict('a')).toMatch(/^up/);
+      // HAProxy has the agent's word: B is not a candidate for writes now.
+      await waitFor(async () => /mysql-writer,mariadb-b,.*,DOWN/.test(await haproxyDb('show stat')), 10_000);
+    } finally {
+      await rootSql('b', 'START SLAVE SQL_THREAD');
+      await writer.query("DELETE FROM outbox WHERE record_type = 'agent-test'");
+    }
+    await waitFor(async () => (await agentVerdict('b')).startsWith('up'), 20_000);
+  });
+
+  it('moves writes to B when A dies, keeps them there when A is back, and moves them back on request', async () => {
+    expect(await writerServer()).toBe(1);
+    try {
+      process.kill(await stackPid('mariadb-a'), 'SIGKILL');
+      await waitFor(async () => (await writerServer()) === 2, 30_000, 200);
+      const [id] = freshIds(1);
+      await writer.query(
+        "INSERT INTO outbox (record_type, record_id, version) VALUES ('failover-test', ?, 1)",
+        [id],
+      );
+
+      await stackSh('start', 'mariadb-a');
+      await waitFor(async () => (await agentVerdict('a')).startsWith('up'), 60_000, 250);
+      await waitFor(async () => /mysql-writer,mariadb-a,.*,UP/.test(await haproxyDb('show stat')), 10_000);
+      // A is healthy and has caught up, and still the writes stay on B: no automatic failback.
+      for (let i = 0; i < 5; i++) expect(await writerServer()).toBe(2);
+      const [rows] = await writer.query<RowDataPacket[]>(
+        "SELECT COUNT(*) AS n FROM outbox WHERE record_type = 'failover-test' AND record_id = ?",
+        [id],
+      );
+      expect(Number(rows[0].n)).toBe(1);
+    } finally {
+      await stackSh('start', 'mariadb-a');
+      await waitFor(async () => (await agentVerdict('a')).startsWith('up'), 60_000, 250);
+      await stackSh('writer', 'a');
+      await writer.query("DELETE FROM outbox WHERE record_type = 'failover-test'");
+    }
+    expect(await writerServer()).toBe(1);
+    // Replication runs both ways after all this.
+    for (const x of ['a', 'b'] as const) {
+      // Slave_running: both replication threads run (no SQL thread stopped on a diverged row).
+      await waitFor(
+        async () => /\tON$/.test(await rootSql(x, "SHOW GLOBAL STATUS LIKE 'Slave_running'")),
+        20_000,
+      );
+    }
+  });
+
+  it('answers 503 problem+json with Retry-After, not 500, while no master takes writes', async () => {
+    const app: NestFastifyApplication = await startApp();
+    try {
+      for (const s of ['mariadb-a', 'mariadb-b']) await haproxyDb(`set server mysql-writer/${s} state maint`);
+      for (const s of ['mariadb-a', 'mariadb-b'])
+        await haproxyDb(`shutdown sessions server mysql-writer/${s}`);
+      const [id] = freshIds(1);
+      const res = await app.inject({
+        method: 'PUT',
+        url: `/v1/products/${id}`,
+        headers: { authorization: `Bearer ${WRITE_KEY}` },
+        payload: product(`U-${id}`),
+      });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      expect(res.json()).toMatchObject({ status: 503, type: expect.stringMatching(/unavailable/) });
+    } finally {
+      for (const s of ['mariadb-a', 'mariadb-b']) await haproxyDb(`set server mysql-writer/${s} state ready`);
+      await app.close();
+    }
+  });
+});
