@@ -50,7 +50,7 @@ else
   exit 1
 fi
 # HAProxy (front): the same, with two placeholder nodes.
-sed -e "s#@STATE_DIR@#$tmp#g" -e 's/@[A-Z_]*PORT@/1/g' -e 's/@BIND_ADDR@/127.0.0.1/' \
+sed -e "s#@STATE_DIR@#$tmp#g" -e "s#@LUA_DIR@#$PWD/infra/haproxy#g" -e 's/@[A-Z_]*PORT@/1/g' -e 's/@BIND_ADDR@/127.0.0.1/' \
   -e 's/@VARNISH_[0-9]_ADDR@/127.0.0.1:2/' -e 's/@RATE_LIMIT_[A-Z]*@/100/g' \
   infra/haproxy/front.cfg.tmpl >"$tmp/front.cfg"
 haproxy -c -q -f "$tmp/front.cfg" && ok "infra/haproxy/front.cfg.tmpl (haproxy -c)"

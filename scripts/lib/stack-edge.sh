@@ -17,6 +17,14 @@ varnish_port() { echo $((28090 + $1 + STACK_PORT_OFFSET)); }
 varnish_admin_port() { echo $((28094 + $1 + STACK_PORT_OFFSET)); }
 varnish_workdir() { echo "$STACK_DIR/varnish-$1/work"; }
 
+# A second, private front HAProxy that e2e tests render from the same template with low limits (rate limits
+# per address), on ports of this stack's HTTP range: 28170 (API) and 28171 (its /healthz) + offset.
+front_test_port() { echo $((28170 + STACK_PORT_OFFSET)); }
+
+# The stats page is on a unix socket only (mode 600), never on a TCP port.
+front_stats_socket() { echo "$STACK_DIR/front-haproxy/front-stats.sock"; }
+front_stats_csv() { curl -fsS --max-time 2 --unix-socket "$(front_stats_socket)" "http://front/;csv" 2>/dev/null; }
+
 # Settings a service node needs to purge its own Varnish.
 edge_service_env() { echo "VARNISH_PURGE_URL=http://127.0.0.1:$(varnish_port "$1")/"; }
 
@@ -45,7 +53,7 @@ start_varnish_node() {
   # backend_idle_timeout < 75 s, timeout_idle > HAProxy's timeout server. A restart empties the cache.
   pid=$(start_bg "$name" varnishd -F -j none -n "$(varnish_workdir "$i")" -i "node-$i" \
     -a "127.0.0.1:$port" -T "127.0.0.1:$admin" -f "$vcl" -s "malloc,$VARNISH_MEMORY" \
-    -p backend_idle_timeout=60 -p timeout_idle=60)
+    -p backend_idle_timeout=60 -p timeout_idle=60 -p http_resp_hdr_len=16k -p http_resp_size=48k)
   wait_port "$port" "$EDGE_START_TIMEOUT" "$pid" ||
     die "$name (pid $pid) is not listening on $port; see $STACK_LOG_DIR/$name.log"
   log "started $name (pid $pid, http :$port, admin :$admin, workdir $(varnish_workdir "$i"))"
@@ -61,7 +69,7 @@ start_front_haproxy() {
   cfg="$dir/haproxy.cfg"
   mkdir -p "$dir"
   render_template "$STACK_ROOT/infra/haproxy/front.cfg.tmpl" "$cfg" \
-    STATE_DIR="$dir" BIND_ADDR=127.0.0.1 FRONT_PORT="$PORT_FRONT" STATS_PORT="$PORT_FRONT_STATS" \
+    STATE_DIR="$dir" LUA_DIR="$STACK_ROOT/infra/haproxy" BIND_ADDR=127.0.0.1 FRONT_PORT="$PORT_FRONT" STATS_PORT="$PORT_FRONT_STATS" \
     VARNISH_1_ADDR="127.0.0.1:$(varnish_port 1)" VARNISH_2_ADDR="127.0.0.1:$(varnish_port 2)" \
     RATE_LIMIT_KEY="$FRONT_RATE_LIMIT_KEY" RATE_LIMIT_ADDRESS="$FRONT_RATE_LIMIT_ADDRESS"
   if ! haproxy -c -q -f "$cfg" >"$dir/check.log" 2>&1; then
@@ -69,7 +77,7 @@ start_front_haproxy() {
     die "haproxy config $cfg is invalid (see above)"
   fi
   for p in "$PORT_FRONT" "$PORT_FRONT_STATS"; do ensure_port_free "$name" "$p"; done
-  rm -f "$dir/front-haproxy.sock"
+  rm -f "$dir/front-haproxy.sock" "$dir/front-stats.sock"
   # Not start_bg: HAProxy makes its stdout non-blocking with F_SETFL, which drops O_APPEND, so it would write
   # over an existing log from offset 0. A fresh file per start (the previous one kept as .1) stays in order.
   local logf="$STACK_LOG_DIR/$name.log"
@@ -82,18 +90,19 @@ start_front_haproxy() {
     wait_port "$p" "$EDGE_START_TIMEOUT" "$pid" ||
       die "$name (pid $pid) is not listening on $p; see $STACK_LOG_DIR/$name.log"
   done
-  log "started $name (pid $pid, api :$PORT_FRONT, stats http://127.0.0.1:$PORT_FRONT_STATS/)"
+  log "started $name (pid $pid, api :$PORT_FRONT, /healthz :$PORT_FRONT_STATS," \
+    "stats: curl --unix-socket $(front_stats_socket) http://front/)"
 }
 
 # Waits until HAProxy routes to every started node (its checks pass), so 'start' returns a usable API.
 wait_front_nodes_up() {
   local n=$1 deadline=$((SECONDS + 20)) up
   while :; do
-    up=$(curl -fsS --max-time 2 "http://127.0.0.1:$PORT_FRONT_STATS/;csv" 2>/dev/null |
+    up=$(front_stats_csv |
       awk -F, '$1 == "nodes" && $2 ~ /^node-/ && $18 == "UP"' | wc -l) || up=0
     ((up >= n)) && return 0
     ((SECONDS < deadline)) || {
-      warn "front-haproxy sees $up of $n nodes up after 20 s; see http://127.0.0.1:$PORT_FRONT_STATS/"
+      warn "front-haproxy sees $up of $n nodes up after 20 s; see curl --unix-socket $(front_stats_socket) http://front/"
       return 0
     }
     sleep 0.2
@@ -102,8 +111,8 @@ wait_front_nodes_up() {
 
 edge_status() {
   local csv
-  csv=$(curl -fsS --max-time 2 "http://127.0.0.1:$PORT_FRONT_STATS/;csv" 2>/dev/null) || {
-    printf '  %-16s NOT ANSWERING  stats :%s\n' front-haproxy "$PORT_FRONT_STATS"
+  csv=$(front_stats_csv) || {
+    printf '  %-16s NOT ANSWERING  stats %s\n' front-haproxy "$(front_stats_socket)"
     return 1
   }
   # columns: pxname svname ... status(18)

@@ -92,7 +92,7 @@ start_host() {
     " >"$dir/node-$p.log" 2>&1 &
     disown
   done
-  render "$ROOT/infra/haproxy/front.cfg.tmpl" "$dir/haproxy.cfg" STATE_DIR="$dir" BIND_ADDR=0.0.0.0 \
+  render "$ROOT/infra/haproxy/front.cfg.tmpl" "$dir/haproxy.cfg" STATE_DIR="$dir" LUA_DIR="$ROOT/infra/haproxy" BIND_ADDR=0.0.0.0 \
     FRONT_PORT=$PORT STATS_PORT=$STATS VARNISH_1_ADDR=127.0.0.1:18081 VARNISH_2_ADDR=127.0.0.1:18082 \
     RATE_LIMIT_KEY=100000 RATE_LIMIT_ADDRESS=100000
   ip netns exec "$ns" haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &

@@ -1,5 +1,7 @@
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { ROOT, stackEnv, WRITE_KEY } from './stack';
 
@@ -12,7 +14,10 @@ export function edge() {
   return {
     stackDir: env.STACK_DIR,
     front: `http://127.0.0.1:${env.FRONT_PORT}`,
-    stats: `http://127.0.0.1:${env.FRONT_STATS_PORT}/;csv`,
+    frontPort: Number(env.FRONT_PORT),
+    /** keepalived's /healthz; the stats page itself is on statsSocket only. */
+    monitor: `http://127.0.0.1:${env.FRONT_STATS_PORT}`,
+    statsSocket: path.join(env.STACK_DIR, 'front-haproxy', 'front-stats.sock'),
     varnish: [`http://127.0.0.1:${v1}`, `http://127.0.0.1:${v2}`],
     service: [`http://127.0.0.1:${s1}`, `http://127.0.0.1:${s2}`],
   };
@@ -60,7 +65,7 @@ export async function purge(varnish: string, tags: string, soft = false): Promis
 
 /** HAProxy's view of each node in the `nodes` backend: node-1 -> UP / DOWN / ... */
 export async function frontNodes(): Promise<Record<string, string>> {
-  const csv = (await get(edge().stats)).body;
+  const csv = (await raw(edge().statsSocket, { path: '/;csv' })).body;
   const out: Record<string, string> = {};
   for (const line of csv.split('\n')) {
     const f = line.split(',');
@@ -148,4 +153,156 @@ export function report(name: string, figures: Record<string, unknown>): void {
   all[name] = { ...figures, measuredAt: new Date().toISOString() };
   fs.writeFileSync(file, JSON.stringify(all, null, 2) + '\n');
   console.log(`[figures] ${name}: ${JSON.stringify(figures)}`);
+}
+
+export interface RawRequest {
+  method?: string;
+  /** Sent exactly as given (no URL normalisation, unlike fetch). */
+  path: string;
+  headers?: Record<string, string | number>;
+  body?: Buffer | string;
+  /** Source address of the connection (127.0.0.0/8 all reach a 127.0.0.1 listener). */
+  localAddress?: string;
+}
+
+/**
+ * One HTTP/1.1 request on its own connection, to `http://host:port` or a unix socket path. Resolves with the
+ * answer even when the server answers before reading the whole body (and then closes on it).
+ */
+export function raw(target: string, r: RawRequest): Promise<Reply> {
+  const t0 = performance.now();
+  const where = target.startsWith('http')
+    ? { host: new URL(target).hostname, port: Number(new URL(target).port) }
+    : { socketPath: target };
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = http.request(
+      {
+        ...where,
+        method: r.method ?? 'GET',
+        path: r.path,
+        headers: r.headers,
+        localAddress: r.localAddress,
+        agent: false,
+        timeout: 15_000,
+      },
+      (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        const done = () => {
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) {
+            if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+          }
+          resolve({
+            status: res.statusCode ?? 0,
+            headers,
+            body: Buffer.concat(chunks).toString(),
+            ms: performance.now() - t0,
+          });
+        };
+        res.on('end', done);
+        res.on('error', done);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer to ${r.method ?? 'GET'} ${r.path}`)));
+    req.on('error', (err) => {
+      if (!answered) reject(err);
+    });
+    const expectsContinue =
+      String(r.headers?.expect ?? r.headers?.Expect ?? '').toLowerCase() === '100-continue';
+    if (expectsContinue) req.on('continue', () => req.end(r.body));
+    else req.end(r.body);
+  });
+}
+
+/**
+ * A request with a large body sent by curl, which reads the answer while it is still sending: a hop that
+ * answers 413 before reading the body and then closes is seen as HTTP clients that do so see it (Node's
+ * client drops what it has read once a write fails). Without expectContinue the body goes at once.
+ */
+export function curlUpload(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: Buffer,
+  expectContinue = false,
+): { status: number; contentType: string; body: string } {
+  const args = [
+    '-s',
+    '-X',
+    method,
+    '-H',
+    expectContinue ? 'Expect: 100-continue' : 'Expect:',
+    '--data-binary',
+    '@-',
+    '-o',
+    '-',
+    '-w',
+    '\n%{http_code} %{content_type}',
+  ];
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
+  const r = spawnSync('curl', [...args, url], { input: body, encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = r.stdout;
+  const cut = out.lastIndexOf('\n');
+  const [status, contentType] = out.slice(cut + 1).split(' ');
+  return { status: Number(status), contentType: contentType ?? '', body: out.slice(0, cut) };
+}
+
+/**
+ * A private front HAProxy rendered from infra/haproxy/front.cfg.tmpl with its own limits and nodes, on this
+ * stack's test ports (28170/28171 + offset, see scripts/lib/stack-edge.sh); stopped by stop().
+ */
+export async function privateFront(opts: {
+  rateLimitAddress: number;
+  rateLimitKey: number;
+  varnish?: [string, string];
+}): Promise<{ url: string; stop: () => Promise<void> }> {
+  const e = edge();
+  const offset = e.frontPort - 28080;
+  const port = 28170 + offset;
+  const dir = path.join(e.stackDir, 'front-test');
+  fs.mkdirSync(dir, { recursive: true });
+  const v = opts.varnish ?? e.varnish.map((u) => u.replace('http://', ''));
+  const values: Record<string, string> = {
+    STATE_DIR: dir,
+    LUA_DIR: path.join(ROOT, 'infra/haproxy'),
+    BIND_ADDR: '127.0.0.1',
+    FRONT_PORT: String(port),
+    STATS_PORT: String(port + 1),
+    VARNISH_1_ADDR: v[0],
+    VARNISH_2_ADDR: v[1],
+    RATE_LIMIT_KEY: String(opts.rateLimitKey),
+    RATE_LIMIT_ADDRESS: String(opts.rateLimitAddress),
+  };
+  const cfg = fs
+    .readFileSync(path.join(ROOT, 'infra/haproxy/front.cfg.tmpl'), 'utf8')
+    .replace(/@([A-Z0-9_]+)@/g, (m, k: string) => values[k] ?? m);
+  if (/@[A-Z_][A-Z0-9_]*@/.test(cfg)) throw new Error('unrendered placeholder in front.cfg.tmpl');
+  fs.writeFileSync(path.join(dir, 'haproxy.cfg'), cfg);
+  for (const f of ['front-haproxy.sock', 'front-stats.sock']) fs.rmSync(path.join(dir, f), { force: true });
+  const child: ChildProcess = spawn('haproxy', ['-db', '-f', path.join(dir, 'haproxy.cfg')], {
+    stdio: ['ignore', fs.openSync(path.join(dir, 'haproxy.log'), 'w'), 'inherit'],
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.pid) {
+      process.kill(child.pid, 'SIGTERM');
+      while (child.exitCode === null && child.signalCode === null) await sleep(20);
+    }
+  };
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.end(), resolve(true)));
+      s.on('error', () => resolve(false));
+    });
+    if (up) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`private front HAProxy did not start; see ${dir}/haproxy.log`);
+    }
+    await sleep(50);
+  }
+  return { url: `http://127.0.0.1:${port}`, stop };
 }
