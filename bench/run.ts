@@ -325,7 +325,7 @@ async function main(): Promise<void> {
         name,
         MAIN_ARGS,
         port,
-        { ...svcEnv, PORT: String(port), REDIS_URL: redisUrl, RELAY_ENABLED: 'false' },
+        { ...svcEnv, PORT: String(port), REDIS_URL: redisUrl, REDIS_SENTINELS: '', RELAY_ENABLED: 'false' },
         logf(name),
       );
     const small = await keyspaceService('service-small', base + 5, smallUrl);
