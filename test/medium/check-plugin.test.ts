@@ -109,7 +109,7 @@ describe('bin/check_catalog_redis', () => {
     const res = await check('-p', String(server.port));
     expect(res.code).toBe(0);
     expect(res.status).toMatch(
-      /^REDIS WRITE ROOM OK - room for \d+(\.\d)? bursts of 6\.4 MiB: [\d.]+ MiB free \+ ~0\.0 MiB evictable of [\d.]+ MiB used \/ 64\.0 MiB maxmemory; expire ratio 0\.001 \(12 of 10015 keys volatile\), policy volatile-lru$/,
+      /^REDIS WRITE ROOM OK - room for \d+(\.\d)? bursts of 6\.4 MiB: [\d.]+ MiB free \+ ~0\.0 MiB evictable of [\d.]+ MiB used \/ 64\.0 MiB maxmemory; expire ratio 0\.0012 \(12 of 10015 keys volatile\), policy volatile-lru$/,
     );
     expect(res.perf).toMatchObject({ expire_ratio: '0.0012;;;0;1', keys: '10015;;;0;', expires: '12;;;0;' });
     // Perfdata with units; the judged value keeps the thresholds as given, bytes get them scaled.
