@@ -800,6 +800,8 @@ cmd_env() {
 }
 
 main() {
+  # `npm start -- --help`, `npm run stack:status -- --help`: help, whatever the command before it.
+  for arg in "$@"; do [[ $arg == -h || $arg == --help ]] && { usage; return 0; }; done
   local cmd=${1:-}
   (($#)) && shift
   case "$cmd" in
