@@ -13,7 +13,7 @@ export abstract class AppError extends Error {
     this.extensions = extensions;
   }
 
-  get logLevel(): 'info' | 'error' {
+  get logLevel(): 'info' | 'warn' | 'error' {
     return this.status >= 500 ? 'error' : 'info';
   }
 }
@@ -58,4 +58,9 @@ export class ServiceUnavailableError extends AppError {
   readonly status = 503;
   readonly type = 'unavailable';
   readonly title = 'Service unavailable';
+
+  /** An expected condition (not ready, draining, overloaded): a warning, no stack trace. */
+  override get logLevel(): 'warn' {
+    return 'warn';
+  }
 }
