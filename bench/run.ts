@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--products N] [--rounds R] [--seconds S] [--no-import]
+ * npm run bench [-- --quick] [--products N] [--rounds R] [--seconds S] [--no-import] [--keep] (--help)
  *
  * Starts (or reuses) a bench stack (STACK_NAME=bench), seeds a fixed data set, starts the service and the
  * baselines as separate processes, and runs every scenario with wrk, several rounds interleaved, so that
@@ -33,8 +33,30 @@ const SEED = path.join(DIST, 'apps/catalog-service/src/scripts/seed.js');
 const MIGRATE = path.join(DIST, 'apps/catalog-service/src/scripts/migrate.js');
 const COLD_START = 50_000_001;
 
+const USAGE = `usage: npm run bench [-- --quick] [--products N] [--rounds R] [--seconds S] [--connections C]
+                       [--import-products N] [--no-import] [--no-keyspace] [--no-mixed] [--only a,b] [--keep]
+
+Measures the service against baselines on a bench stack (STACK_NAME=bench, ports +BENCH_PORT_OFFSET, default
+1900) and writes bench/results/<time>.{md,json}. A full run takes about an hour on a 2-core machine.
+
+  --quick              a few seconds per scenario (proves the harness works; figures are not judged)
+  --products N         products in the bench data set (default 100000, quick 10000)
+  --rounds R           interleaved rounds per scenario (default 5, quick 1)
+  --seconds S          seconds per scenario and round (default 6, quick 2)
+  --connections C      wrk connections (default 32)
+  --import-products N  rows for the LOAD DATA import scenario (default 1000000, quick 20000)
+  --no-import, --no-keyspace, --no-mixed   skip those scenarios
+  --only a,b           run only these scenarios (targets need their pairs)
+  --keep               leave the bench stack running afterwards (it is stopped when this run started it)
+  -h, --help           this help
+
+The bench stack is stopped at the end if this run started it; one that was already running is left
+running. Stop it by hand with: STACK_NAME=bench STACK_PORT_OFFSET=1900 scripts/stack.sh stop`;
+
 const { values: opts } = parseArgs({
   options: {
+    help: { type: 'boolean', short: 'h', default: false },
+    keep: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     products: { type: 'string' },
     rounds: { type: 'string' },
@@ -48,6 +70,10 @@ const { values: opts } = parseArgs({
     only: { type: 'string' },
   },
 });
+if (opts.help) {
+  process.stdout.write(USAGE + '\n');
+  process.exit(0);
+}
 const quick = opts.quick;
 const products = Number(opts.products ?? (quick ? 10_000 : 100_000));
 const rounds = Number(opts.rounds ?? (quick ? 1 : 5));
@@ -63,6 +89,34 @@ const stackEnv: Record<string, string> = {
 };
 const work = path.join(ROOT, '.stack', 'bench', 'bench-run');
 const log = (s: string) => process.stdout.write(s + '\n');
+const STOP_COMMAND = `STACK_NAME=bench STACK_PORT_OFFSET=${stackEnv.STACK_PORT_OFFSET} scripts/stack.sh stop`;
+
+/** Whether a process recorded in the bench stack's pid files still runs (the stack was started before). */
+function benchStackRunning(): boolean {
+  const dir = path.join(ROOT, '.stack', 'bench', 'pids');
+  if (!fs.existsSync(dir)) return false;
+  return fs.readdirSync(dir).some((f) => {
+    const pid = Number(fs.readFileSync(path.join(dir, f), 'utf8').trim());
+    try {
+      return pid > 0 && (process.kill(pid, 0), true);
+    } catch {
+      return false;
+    }
+  });
+}
+let startedStack = false;
+
+/** Stops the bench stack if this run started it and --keep was not given; otherwise says how to stop it. */
+function leaveStack(): void {
+  if (startedStack && !opts.keep) {
+    log('bench: stopping the bench stack this run started (--keep leaves it running)');
+    sh('scripts/stack.sh', ['stop']);
+  } else if (benchStackRunning()) {
+    log(
+      `bench: the bench stack keeps running${opts.keep ? ' (--keep)' : ' (it was running before)'}; stop it with: ${STOP_COMMAND}`,
+    );
+  }
+}
 
 function sh(cmd: string, args: string[], env: Record<string, string> = {}): string {
   return execFileSync(cmd, args, {
@@ -226,6 +280,7 @@ async function main(): Promise<void> {
     `bench: ${quick ? 'quick' : 'full'} run, ${products} products, ${rounds} rounds x ${seconds} s, ${connections} connections`,
   );
   // The whole stack: infra, two service nodes with their Varnishes, the front HAProxy (edge scenarios).
+  startedStack = !benchStackRunning();
   sh('scripts/stack.sh', ['start'], {
     REDIS_MAXMEMORY: quick ? '1gb' : '3gb',
     SERVICE_NODES: '2',
@@ -626,15 +681,21 @@ async function mixedScenario(
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => {
     process.stderr.write(`bench: ${signal}, stopping the processes this run started\n`);
-    void stopAll().finally(() => process.exit(130));
+    void stopAll()
+      .then(leaveStack)
+      .finally(() => process.exit(130));
   });
 
 main().then(
   // Exit even if a client somewhere still holds a socket open: the report is written.
-  () => process.exit(0),
+  () => {
+    leaveStack();
+    process.exit(0);
+  },
   async (e: unknown) => {
     process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
     await stopAll();
+    leaveStack();
     process.exit(1);
   },
 );

@@ -36,7 +36,7 @@ object Host "cache-1" {
   check_command = "dummy"
   address = "127.0.0.1"
   vars.catalog_redis["product"] = { port = 26379 }
-  vars.catalog_redis["product-replica"] = { port = 26380, warning = "0.25,20", password = "secret" }
+  vars.catalog_redis["product-replica"] = { port = 26380, warning = "3:", burst = "64MiB", password = "secret" }
 }
 ICINGA
 # The apply rule must match: one service per entry of vars.catalog_redis.

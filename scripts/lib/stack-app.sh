@@ -39,7 +39,8 @@ start_service_node() {
   ensure_port_free "service-$i" "$port"
   mkdir -p "$STACK_LOG_DIR/service-$i"
   pid=$(start_bg "service-$i" env NODE_NAME="node-$i" PORT="$port" LOG_DIR="$STACK_LOG_DIR/service-$i" \
-    LOG_STDOUT=false LOG_LEVEL="${LOG_LEVEL:-http}" "$(edge_service_env "$i")" node "$SERVICE_MAIN")
+    LOG_STDOUT=false LOG_LEVEL="${LOG_LEVEL:-info}" "$(edge_service_env "$i")" node "$SERVICE_MAIN")
+  log "service-$i started (pid $pid): waiting up to 30 s for http://127.0.0.1:$port/health/ready (Redis, MySQL, its Varnish purges caught up)"
   wait_ready "http://127.0.0.1:$port/health/ready" 30 "$pid" ||
     die "service-$i did not become ready; see $STACK_LOG_DIR/service-$i.log and $STACK_LOG_DIR/service-$i/main.log"
   log "service-$i ready on http://127.0.0.1:$port (pid $pid)"
@@ -47,7 +48,9 @@ start_service_node() {
 
 stack_app_start() {
   ensure_built
+  log "running migrations against the MySQL writer"
   node "$SERVICE_SCRIPTS/migrate.js" || die "migrations failed"
+  log "seeding $SEED_PRODUCTS demo products if the catalog is empty"
   node "$SERVICE_SCRIPTS/seed.js" --products "$SEED_PRODUCTS" --if-empty || die "seeding failed"
   local i
   ((SERVICE_NODES > 0)) || return 0

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppLogger } from '@app/logger';
+import { LifecycleService } from '@catalog/services/lifecycle.service';
 import { freshIds, product, READ_KEY, startApp, waitFor, WRITE_KEY } from '../support/stack';
 
 type Line = Record<string, unknown> & { message: string; level: string; channel: string; requestId?: string };
@@ -46,8 +47,40 @@ describe('logs (LOG_DIR)', () => {
       readLines(path.join(dir, 'http.log')).find((l) => l.requestId === requestId && l.message === 'request'),
     );
     expect(access).toMatchObject({ channel: 'http', level: 'http', status: 404, route: '/v1/products/:id' });
-    // The same line is in the main log, next to every other channel.
-    await eventually(() => readLines(path.join(dir, 'main.log')).some((l) => l.requestId === requestId));
+  });
+
+  it('writes each line to one file: main.log has only the main channel', async () => {
+    await app.inject({ method: 'GET', url: '/v1/products/1' });
+    await eventually(() => readLines(path.join(dir, 'http.log')).length > 0);
+    const main = readLines(path.join(dir, 'main.log'));
+    expect(main.filter((l) => l.channel !== 'main')).toEqual([]);
+  });
+
+  it('logs health probes only when their answer changes, and a readiness 503 as a warning without a stack', async () => {
+    const health = () =>
+      readLines(path.join(dir, 'http.log')).filter((l) => l.message.startsWith('/health/ready'));
+    for (let i = 0; i < 5; i++)
+      expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+    const lifecycle = app.get(LifecycleService);
+    lifecycle.draining = true;
+    try {
+      for (let i = 0; i < 5; i++)
+        expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503);
+    } finally {
+      lifecycle.draining = false;
+    }
+    for (let i = 0; i < 5; i++)
+      expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+    const lines = await eventually(() => health().length >= 3 && health());
+    expect(lines.map((l) => [l.level, l.message])).toEqual([
+      ['info', '/health/ready answers 200'],
+      ['warn', '/health/ready answers 503: draining'],
+      ['info', '/health/ready answers 200'],
+    ]);
+    expect(lines.every((l) => l.stack === undefined)).toBe(true);
+    // 15 probes, 3 lines, and no access line for any of them even at LOG_LEVEL=http.
+    expect(readLines(path.join(dir, 'http.log')).filter((l) => l.route === '/health/ready')).toEqual([]);
+    expect(readLines(path.join(dir, 'main.log')).filter((l) => l.level === 'error')).toEqual([]);
   });
 
   it('takes the request id from an upstream X-Request-Id (HAProxy), and ignores a malformed one', async () => {

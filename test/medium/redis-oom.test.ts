@@ -4,6 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type Redis from 'ioredis';
 import { RedisInstance } from '../support/redis-instance';
 import { freshIds, product, startApp, WRITE_KEY } from '../support/stack';
+import { check } from '../support/check-plugin';
 
 /** volatile-lru with nothing volatile left: Redis refuses writes, and the service must say so. */
 describe('Redis OOM on the write and backfill paths', () => {
@@ -73,5 +74,51 @@ describe('Redis OOM on the write and backfill paths', () => {
     } finally {
       await r.config('SET', 'maxmemory', '0');
     }
+  });
+});
+
+/** The state the check plugin (and Icinga, test/medium/icinga2.test.ts) must page on: a Redis really full. */
+describe('check_catalog_redis on a Redis filled to OOM with nothing volatile', () => {
+  const server = RedisInstance.forBasePort(26398);
+  let r: Redis;
+
+  before(async () => {
+    await server.start('16mb');
+    r = server.client();
+  });
+
+  after(async () => {
+    r?.disconnect();
+    await server.stop();
+  });
+
+  it('goes from OK to CRITICAL as persistent writes fill memory, and Redis then refuses writes', async () => {
+    const port = String(server.port);
+    expect((await check('-p', port)).code).toBe(0);
+    // Persistent 1 KB documents, as the catalog writes them, until Redis answers OOM.
+    let oom: Error | undefined;
+    for (let batch = 0; !oom && batch < 100; batch++) {
+      const p = r.pipeline();
+      for (let i = 0; i < 500; i++) p.set(`product:${batch * 500 + i}`, 'x'.repeat(1000));
+      oom = ((await p.exec()) ?? []).map(([err]) => err).find((err): err is Error => err !== null);
+    }
+    expect(oom?.message).toMatch(/^OOM command not allowed when used memory > 'maxmemory'/);
+    // Single writes until the next one is refused too (the pipeline's buffers are freed once it is answered).
+    let refused = false;
+    for (let i = 0; !refused && i < 1000; i++)
+      refused = await r.set(`product:more-${i}`, 'x'.repeat(1000)).then(
+        () => false,
+        () => true,
+      );
+    expect(refused).toBe(true);
+
+    const full = await check('-p', port);
+    expect(full.code).toBe(2);
+    expect(full.status).toMatch(
+      /^REDIS WRITE ROOM CRITICAL - room for 0 bursts of 1\.6 MiB \(CRITICAL outside 1:\): 0\.0 MiB free \+ ~0\.0 MiB evictable of 1\d\.\d MiB used \/ 16\.0 MiB maxmemory; expire ratio 0 \(0 of \d+ keys volatile\), policy volatile-lru$/,
+    );
+    expect(full.perf.bursts).toMatch(/^0(\.0\d*)?;2:;1:;0;$/);
+    expect(full.perf.evictable_memory).toBe('0B;;;0;');
+    expect(full.perf.write_room).toMatch(/^\d+B;3355444:;1677722:;0;16777216$/);
   });
 });

@@ -51,7 +51,17 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     const route = req.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.httpDuration.observe({ method: req.method, route, status: reply.statusCode }, seconds);
-    if (http.isEnabled('http')) {
+    if (route.startsWith('/health/')) {
+      // Probes are logged when their answer changes (failures by the problem filter, with the reason).
+      if (reply.statusCode < 400)
+        logger.onChange(
+          'http',
+          `health ${route}`,
+          String(reply.statusCode),
+          'info',
+          `${route} answers ${reply.statusCode}`,
+        );
+    } else if (http.isEnabled('http')) {
       http.http('request', {
         method: req.method,
         url: req.url,

@@ -13,7 +13,7 @@ export abstract class AppError extends Error {
     this.extensions = extensions;
   }
 
-  get logLevel(): 'info' | 'error' {
+  get logLevel(): 'info' | 'warn' | 'error' {
     return this.status >= 500 ? 'error' : 'info';
   }
 }
@@ -66,5 +66,10 @@ export class ServiceUnavailableError extends AppError {
     readonly retryAfterSeconds = 2,
   ) {
     super(detail, extensions);
+  }
+
+  /** An expected condition (not ready, draining, overloaded): a warning, no stack trace. */
+  override get logLevel(): 'warn' {
+    return 'warn';
   }
 }

@@ -26,17 +26,34 @@ export function sendProblem(
   const error = exception instanceof HttpException ? fromHttpException(exception) : exception;
   const problem = toProblem(error, request.url.split('?')[0], String(request.id));
   const log = logger.channel('http');
-  if (problem.status >= 500) {
+  const level = error instanceof AppError ? error.logLevel : problem.status >= 500 ? 'error' : 'info';
+  const route = request.routeOptions.url ?? '';
+  // The internal message: a 5xx body hides it, the log does not.
+  const reason = exception instanceof Error ? exception.message : problem.detail;
+  if (route.startsWith('/health/')) {
+    // Probes come every few seconds from every load balancer: one line when the answer changes.
+    logger.onChange(
+      'http',
+      `health ${route}`,
+      `${problem.status} ${reason}`,
+      level === 'error' ? 'error' : 'warn',
+      `${route} answers ${problem.status}: ${reason}`,
+      { status: problem.status },
+    );
+  } else if (level === 'error') {
     const err = exception instanceof Error ? exception : new Error(String(exception));
     log.error(`${request.method} ${request.url} failed: ${err.message}`, {
       status: problem.status,
       stack: err.stack,
     });
   } else {
-    log.info(`${request.method} ${request.url} rejected: ${problem.detail}`, {
-      status: problem.status,
-      type: problem.type,
-    });
+    log[level](
+      `${request.method} ${request.url} ${level === 'warn' ? 'answered' : 'rejected'}: ${level === 'warn' ? reason : problem.detail}`,
+      {
+        status: problem.status,
+        type: problem.type,
+      },
+    );
   }
   // A handler may have chosen caching for its error (a short-lived 404); everything else is not stored.
   if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');

@@ -107,6 +107,7 @@ export class AppLogger implements LoggerService {
   private readonly root: winston.Logger;
   private readonly channels = new Map<Channel, ChannelLogger>();
   private readonly levelOf: (channel: Channel) => LogLevel;
+  private readonly states = new Map<string, string>();
   private closed = false;
   /**
    * Every line goes through here. After close() lines are dropped: a client's connection event during
@@ -133,13 +134,8 @@ export class AppLogger implements LoggerService {
     const transports: winston.transport[] = [];
     if (options.stdout) transports.push(new winston.transports.Console({ format: winston.format.json() }));
     if (options.dir) {
-      transports.push(
-        new winston.transports.File({
-          filename: path.join(options.dir, 'main.log'),
-          format: winston.format.json(),
-        }),
-      );
-      for (const channel of CHANNELS.filter((c) => c !== 'main')) {
+      // Each line lands in exactly one file: main.log has the main channel only (start, listen, shutdown).
+      for (const channel of CHANNELS) {
         transports.push(
           new winston.transports.File({
             filename: path.join(options.dir, `${channel}.log`),
@@ -159,6 +155,24 @@ export class AppLogger implements LoggerService {
       this.channels.set(channel, logger);
     }
     return logger;
+  }
+
+  /**
+   * Logs only when `state` differs from the last one seen for `key` (health checks: one line when a probe's
+   * answer changes, not one per probe every few seconds).
+   */
+  onChange(
+    channel: Channel,
+    key: string,
+    state: string,
+    level: LogLevel,
+    message: string,
+    meta: Meta = {},
+  ): void {
+    const was = this.states.get(key);
+    if (was === state) return;
+    this.states.set(key, state);
+    this.channel(channel)[level](message, was === undefined ? meta : { ...meta, was });
   }
 
   log(message: unknown, context?: string): void {

@@ -11,6 +11,8 @@ export interface RedisStats {
   expires: number;
   usedMemory: number;
   usedMemoryDataset: number;
+  /** Replication and AOF buffers: Redis leaves them out when it compares used memory with maxmemory. */
+  memNotCountedForEvict: number;
   maxmemory: number;
   policy: string;
   evictedKeys: number;
@@ -52,6 +54,7 @@ export function toStats(fields: Map<string, string>): RedisStats {
     ...keyspace(fields),
     usedMemory: num('used_memory'),
     usedMemoryDataset: num('used_memory_dataset'),
+    memNotCountedForEvict: num('mem_not_counted_for_evict'),
     maxmemory: num('maxmemory'),
     policy: fields.get('maxmemory_policy') ?? '',
     evictedKeys: num('evicted_keys'),

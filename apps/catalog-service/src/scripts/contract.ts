@@ -125,9 +125,19 @@ async function main(command: string | undefined, args: string[]): Promise<number
     case 'breaking':
       return breaking(file);
     default:
-      process.stderr.write('usage: contract generate|drift|breaking\n');
+      process.stderr.write(USAGE + '\n');
       return 2;
   }
+}
+
+const USAGE = `usage: contract generate|drift|breaking
+  generate   write the OpenAPI document the code generates to contracts/openapi-v1.json (npm run contract:generate)
+  drift      fail when the committed document differs from the code       (npm run contract:check runs
+  breaking   fail when it breaks the last release in contracts/releases/    drift, then breaking)`;
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(USAGE + '\n');
+  process.exit(0);
 }
 
 main(process.argv[2], process.argv.slice(3)).then(

@@ -5,6 +5,28 @@ import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@app/config';
 import { demoProductRow, SEED_TIME } from './demo-catalog';
+import { Progress } from './progress';
+
+const USAGE = `usage: npm run seed -- [--products N] [--start ID] [--reset | --if-empty | --append]
+                       [--redis persistent|volatile|none] [--mysql insert|none] [--batch N] [--quiet]
+
+Loads a deterministic demo catalog (about 1 KB of JSON per product) into MySQL (LOAD DATA) and Redis.
+
+  --products N     how many products (default 10000)
+  --start ID       first product id (default 1)
+  --reset          empty the products table and the product:* Redis keys first
+  --if-empty       do nothing if the catalog already has products (what npm start uses)
+  --append         add to a catalog that has products
+  --redis MODE     persistent (default: keys without TTL, like written products), volatile (with the
+                   cache TTL, like products read back from MySQL) or none
+  --mysql none     Redis only (default insert)
+  --batch N        products per batch (default 5000)
+  --quiet          no progress and no summary
+  -h, --help       this help
+
+Progress: a bar on a terminal, otherwise a line every 2 s, with rate and ETA.
+Connection settings come from the environment, as for the service (for a local stack:
+set -a; . .stack/dev/env.sh; set +a).`;
 
 /**
  * Loads a deterministic demo catalog straight into MySQL (LOAD DATA LOCAL INFILE, streamed per batch: the
@@ -27,8 +49,13 @@ async function main(): Promise<void> {
       append: { type: 'boolean', default: false },
       mysql: { type: 'string', default: 'insert' },
       quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
   const total = Number(values.products);
   const start = Number(values.start);
   const batch = Number(values.batch);
@@ -40,9 +67,7 @@ async function main(): Promise<void> {
     start < 1 ||
     !['persistent', 'volatile', 'none'].includes(redisMode)
   ) {
-    throw new Error(
-      'usage: seed --products N [--start ID] [--redis persistent|volatile|none] [--reset] [--if-empty]',
-    );
+    throw new UsageError('bad --products, --start or --redis');
   }
   const config = loadConfig();
   const db = createPool({
@@ -82,6 +107,7 @@ async function main(): Promise<void> {
     }
 
     const began = Date.now();
+    const progress = values.quiet ? null : new Progress(total, 'products');
     const inflight = new Set<Promise<void>>();
     for (let from = start; from < start + total; from += batch) {
       const to = Math.min(from + batch, start + total);
@@ -96,10 +122,10 @@ async function main(): Promise<void> {
       ).finally(() => inflight.delete(job));
       inflight.add(job);
       if (inflight.size >= 3) await Promise.race(inflight);
-      if (((to - start) / batch) % 100 === 0)
-        say(`  ${to - start} products, ${Math.round(((to - start) * 1000) / (Date.now() - began))}/s`);
+      progress?.update(to - start);
     }
     await Promise.all(inflight);
+    progress?.end();
     const seconds = (Date.now() - began) / 1000;
     say(
       `seeded ${total} products (ids ${start}..${start + total - 1}) in ${seconds.toFixed(1)} s: ${Math.round(total / seconds)} rows/s; redis: ${redisMode}`,
@@ -158,7 +184,11 @@ async function writeBatch(
   await Promise.all([mysql, cache]);
 }
 
+class UsageError extends Error {}
+
 main().catch((e: unknown) => {
-  process.stderr.write(`seed failed: ${(e as Error).message}\n`);
-  process.exit(1);
+  // util.parseArgs (strict) rejects unknown options with ERR_PARSE_ARGS_*: a usage error too.
+  const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  process.stderr.write(`seed failed: ${(e as Error).message}\n${usage ? `\n${USAGE}\n` : ''}`);
+  process.exit(usage ? 2 : 1);
 });

@@ -11,10 +11,12 @@ import { LeaseRepository } from '@catalog/repositories/lease.repository';
 import { RedisMonitorRepository } from '@catalog/repositories/redis-monitor.repository';
 import { TieringRepository } from '@catalog/repositories/tiering.repository';
 import { RunResult, TieringService, TieringStatus } from '@catalog/services/tiering.service';
+import { WriteRoom, writeRoom } from '@catalog/services/write-room';
 
 const USAGE = `usage: npm run tier -- status|run [--json]
 
-  status   key counts per tier, the expire ratio, memory used vs maxmemory, the persistent set's
+  status   key counts per tier, the expire ratio, the write room (free + evictable memory, as
+           bin/check_catalog_redis judges it), memory used vs maxmemory, the persistent set's
            estimated memory vs its budget, and the last pass (by any node)
   run      one tiering pass now (takes the lease like the nodes do; runs even if a node ran one recently)
 
@@ -24,10 +26,23 @@ Connection settings and TIERING_* come from the environment, as for the service
 const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
-function printStatus(s: TieringStatus): void {
+function roomLine(room: WriteRoom | null, maxmemory: number): string {
+  if (!room) return 'write room        unlimited (maxmemory 0: Redis refuses no write for memory)';
+  const share = room.roomBytes / maxmemory;
+  // bin/check_catalog_redis' defaults: bursts of 10 % of maxmemory, WARNING below 2, CRITICAL below 1.
+  const verdict =
+    share < 0.1 ? 'CRITICAL: the next burst of writes may fail with OOM' : share < 0.2 ? 'WARNING' : 'OK';
+  return (
+    `write room        ${mib(room.roomBytes)} (${pct(share)} of maxmemory) = ${mib(room.freeBytes)} free + ` +
+    `~${mib(room.evictableBytes)} evictable (${room.method}): ${verdict} (check_catalog_redis: WARNING below 20 %, CRITICAL below 10 %)`
+  );
+}
+
+function printStatus(s: TieringStatus, room: WriteRoom | null): void {
   const lines = [
     `redis keys        ${s.keys}: persistent ${s.persistentKeys}, volatile ${s.volatileKeys}`,
-    `expire ratio      ${s.expireRatio.toFixed(3)} (expires / keys; near 0: writes soon fail with OOM)`,
+    `expire ratio      ${s.expireRatio.toFixed(3)} (expires / keys; low is normal while memory is free: the write room is what counts)`,
+    roomLine(room, s.maxmemory),
     `memory            ${mib(s.usedMemory)} used of ${s.maxmemory ? mib(s.maxmemory) : 'unlimited'}` +
       (s.maxmemory ? ` (${pct(1 - s.usedMemory / s.maxmemory)} free)` : '') +
       `, policy ${s.policy}, evicted keys ${s.evictedKeys}`,
@@ -88,9 +103,14 @@ async function main(): Promise<void> {
   try {
     const tiering = app.get(TieringService);
     if (command === 'status') {
-      const s = await tiering.status();
-      if (values.json) process.stdout.write(JSON.stringify(s, null, 2) + '\n');
-      else printStatus(s);
+      const [s, stats, samples] = await Promise.all([
+        tiering.status(),
+        app.get(RedisMonitorRepository).stats('primary'),
+        app.get(TieringRepository).sample(config.TIERING_SAMPLE_KEYS),
+      ]);
+      const room = writeRoom(stats, samples);
+      if (values.json) process.stdout.write(JSON.stringify({ ...s, writeRoom: room }, null, 2) + '\n');
+      else printStatus(s, room);
     } else {
       const r = await tiering.runOnce({ force: true, owner: `cli@${hostname()}:${process.pid}` });
       if (values.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');

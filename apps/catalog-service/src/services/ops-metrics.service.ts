@@ -10,9 +10,13 @@ import {
   RedisMonitorRepository,
   RedisStats,
 } from '@catalog/repositories/redis-monitor.repository';
+import { TieringRepository } from '@catalog/repositories/tiering.repository';
 import { TieringService, TieringStatus } from './tiering.service';
+import { WriteRoom, writeRoom } from './write-room';
 
 const PROBE_TIMEOUT_MS = 2_000;
+/** The write room samples TIERING_SAMPLE_KEYS keys: scrapes reuse it this long (as the tiering estimate). */
+const WRITE_ROOM_CACHE_MS = 30_000;
 
 interface Snapshot {
   redis: Array<{ instance: RedisInstance; stats: RedisStats | null }>;
@@ -36,6 +40,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 @Injectable()
 export class OpsMetricsService {
   private readonly snapshot: Cached<Snapshot>;
+  private readonly room: Cached<WriteRoom | null>;
   private previous?: Snapshot;
   private readonly redisLog;
   private readonly mysqlLog;
@@ -45,6 +50,7 @@ export class OpsMetricsService {
     private readonly mysql: MysqlMonitorRepository,
     private readonly outbox: OutboxRepository,
     private readonly tiering: TieringService,
+    sampler: TieringRepository,
     @Inject(APP_CONFIG) config: AppConfig,
     metrics: Metrics,
     logger: AppLogger,
@@ -52,6 +58,13 @@ export class OpsMetricsService {
     this.redisLog = logger.channel('redis');
     this.mysqlLog = logger.channel('mysql');
     this.snapshot = new Cached(() => this.read(), config.METRICS_CACHE_MS);
+    this.room = new Cached(async () => {
+      const [stats, samples] = await Promise.all([
+        this.redis.stats('primary'),
+        sampler.sample(config.TIERING_SAMPLE_KEYS),
+      ]);
+      return writeRoom(stats, samples);
+    }, WRITE_ROOM_CACHE_MS);
     this.register(metrics);
   }
 
@@ -120,6 +133,7 @@ export class OpsMetricsService {
   private register(metrics: Metrics): void {
     const registers = [metrics.registry];
     const snapshot = () => this.snapshot.get();
+    const room = this.room;
     const tiering = async (): Promise<TieringStatus | null> => {
       try {
         return await withTimeout(this.tiering.recentStatus(), PROBE_TIMEOUT_MS, 'tiering status');
@@ -180,6 +194,22 @@ export class OpsMetricsService {
       'Primaries only: replication bytes the slowest replica has not acknowledged',
       (s) => s.replicaLagBytes,
     );
+    // Only the primary: volatile backfills are not replicated, and a replica takes no writes.
+    new Gauge({
+      name: 'catalog_redis_evictable_bytes',
+      help: 'Estimated memory Redis can evict to make room for writes (volatile-lru: the volatile keys, count x sampled MEMORY USAGE)',
+      labelNames: ['redis'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        try {
+          const r = await withTimeout(room.get(), PROBE_TIMEOUT_MS, 'write room');
+          if (r) this.set({ redis: 'primary' }, r.evictableBytes);
+        } catch {
+          // Redis down: catalog_redis_up says so.
+        }
+      },
+    });
     new Counter({
       name: 'catalog_redis_evicted_keys_total',
       help: 'INFO evicted_keys: keys Redis evicted under maxmemory (volatile-lru: volatile keys only)',
