@@ -21,6 +21,8 @@ export interface ReplicationState {
   lastIoError: string;
   lastSqlError: string;
   gtidIoPos: string;
+  /** Rpl_semi_sync_master_status: commits on this master wait for the peer (lossless); null if unknown. */
+  semiSyncMaster: boolean | null;
 }
 
 const QUERY_TIMEOUT_MS = 2_000;
@@ -43,6 +45,11 @@ export class MysqlMonitorRepository {
     const pool = this.monitor[server];
     if (!pool) throw new Error(`mysql ${server} is not configured`);
     const [rows] = await pool.query<RowDataPacket[]>({ sql: 'SHOW SLAVE STATUS', timeout: QUERY_TIMEOUT_MS });
+    const [semi] = await pool.query<RowDataPacket[]>({
+      sql: "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_status'",
+      timeout: QUERY_TIMEOUT_MS,
+    });
+    const semiSyncMaster = semi[0] ? semi[0].Value === 'ON' : null;
     const r = rows[0];
     if (!r)
       return {
@@ -53,6 +60,7 @@ export class MysqlMonitorRepository {
         lastIoError: '',
         lastSqlError: '',
         gtidIoPos: '',
+        semiSyncMaster,
       };
     const lag = r.Seconds_Behind_Master as number | string | null;
     return {
@@ -63,6 +71,7 @@ export class MysqlMonitorRepository {
       lastIoError: String(r.Last_IO_Error ?? ''),
       lastSqlError: String(r.Last_SQL_Error ?? ''),
       gtidIoPos: String(r.Gtid_IO_Pos ?? ''),
+      semiSyncMaster,
     };
   }
 

@@ -247,6 +247,17 @@ export class OpsMetricsService {
       },
     });
     new Gauge({
+      name: 'catalog_mysql_semi_sync_master_on',
+      help: 'Whether commits on this master wait for its peer (lossless semi-sync); 0: asynchronous, peer down or behind',
+      labelNames: ['server'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        for (const { server, state } of (await snapshot()).mysql)
+          if (state && state.semiSyncMaster !== null) this.set({ server }, state.semiSyncMaster ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: 'catalog_mysql_replication_lag_seconds',
       help: 'Seconds_Behind_Master of the master replicating from its peer (absent while the SQL thread stops)',
       labelNames: ['server'] as const,
