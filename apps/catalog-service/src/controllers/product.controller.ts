@@ -28,7 +28,7 @@ import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { NotFoundError, ValidationError } from '@app/errors';
 import { ApiKeyGuard, RequireScope } from '@catalog/auth/api-key.guard';
-import { parseIdList, parseSkuList, requireId } from '@catalog/dtos/ids';
+import { onlyParam, parseIdList, parseSkuList, requireId } from '@catalog/dtos/ids';
 import { parseProductInput } from '@catalog/dtos/product-input';
 import {
   BatchRequestDto,
@@ -99,11 +99,11 @@ export class ProductController {
   @ApiResponse({ status: 304, description: 'Not modified (If-None-Match matched)', headers: CACHE_HEADERS })
   @ApiProblems([400, 'Empty, malformed or too many ids'])
   async list(
-    @Query('ids') rawIds: unknown,
+    @Query() query: Record<string, unknown>,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Buffer | undefined> {
-    const ids = parseIdList(rawIds, this.config.MAX_IDS);
+    const ids = parseIdList(onlyParam(query, 'ids'), this.config.MAX_IDS);
     const result = await this.reads.getMany(ids);
     setReadHeaders(reply, this.listCacheControl, result.etag, xkeys(ids), result.tier);
     if (etagMatches(ifNoneMatch, result.etag)) {
@@ -132,11 +132,11 @@ export class ProductController {
   })
   @ApiProblems([400, 'Empty, malformed or too many skus'])
   async listBySku(
-    @Query('skus') rawSkus: unknown,
+    @Query() query: Record<string, unknown>,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Buffer | undefined> {
-    const skus = parseSkuList(rawSkus, this.config.MAX_IDS);
+    const skus = parseSkuList(onlyParam(query, 'skus'), this.config.MAX_IDS);
     const result = await this.reads.getManyBySku(skus);
     setReadHeaders(reply, this.cacheControl, result.etag, skuXkeys(skus, result.ids), result.tier);
     if (etagMatches(ifNoneMatch, result.etag)) {
@@ -156,10 +156,12 @@ export class ProductController {
   @ApiProblems([400, 'Malformed id'], [404, 'Unknown product'])
   async one(
     @Param('id') rawId: string,
+    @Query() query: Record<string, unknown>,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Buffer | undefined> {
     const id = requireId(rawId);
+    onlyParam(query);
     const result = await this.reads.getOne(id);
     if (result.doc === null) {
       // Cached briefly and tagged, so that creating the product purges the cached 404.

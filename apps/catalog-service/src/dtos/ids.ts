@@ -92,6 +92,31 @@ export function parseSkuList(raw: unknown, max: number): string[] {
   return skus;
 }
 
+/**
+ * A read takes exactly the parameters it documents: anything else is a 400 naming it, so nobody can make a
+ * new cache object by adding `&x=1` (docs/errors.md). `name` is that read's one list parameter, if any; it
+ * must come once (`ids=1&ids=2` is a mistake a generic client makes, not a list).
+ */
+export function onlyParam(query: Record<string, unknown>, name?: string): unknown {
+  const unknown = Object.keys(query).filter((k) => k !== name);
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      `unknown query parameter${unknown.length > 1 ? 's' : ''}: ${unknown
+        .slice(0, 20)
+        .map((k) => JSON.stringify(clip(k)))
+        .join(', ')}; this endpoint takes ${name ? `only ${name}` : 'no query parameters'}`,
+      { invalid: unknown.slice(0, 100).map(clip) },
+    );
+  }
+  const value = name === undefined ? undefined : query[name];
+  if (Array.isArray(value)) {
+    throw new ValidationError(`${name} must be given once, as one comma-separated list`, {
+      invalid: value.slice(0, 100).map((v) => clip(String(v))),
+    });
+  }
+  return value;
+}
+
 function clip(s: string): string {
   return s.length > 32 ? s.slice(0, 32) + '…' : s;
 }
