@@ -24,8 +24,9 @@ npm run -s infra:check
 npm run -s build
 rm -rf dist-test && npx tsc -p tsconfig.test.json
 
-step "contract: committed OpenAPI document matches the code, no breaking change since the last release"
+step "contract: committed OpenAPI document matches the code, no breaking change since the last release, lint"
 npm run -s contract:check
+npm run -s contract:lint
 
 if [[ $what == all || $what == unit ]]; then
   step "small tests"

@@ -1,7 +1,10 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 
-const LOCALE = /^[a-z]{2,3}(-[A-Z]{2})?$/;
-const ATTRIBUTE_KEY = /^[a-z][a-z0-9_]{0,63}$/;
+export const LOCALE = /^[a-z]{2,3}(-[A-Z]{2})?$/;
+export const ATTRIBUTE_KEY = /^[a-z][a-z0-9_]{0,63}$/;
+export const MAX_LOCALES = 30;
+export const MAX_ATTRIBUTES = 50;
+export const MAX_ATTRIBUTE_STRING = 500;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -12,7 +15,7 @@ export function IsLocaleMap(
   opts: { maxLength: number; maxEntries?: number },
   validationOptions?: ValidationOptions,
 ) {
-  const maxEntries = opts.maxEntries ?? 30;
+  const maxEntries = opts.maxEntries ?? MAX_LOCALES;
   return (object: object, propertyName: string) =>
     registerDecorator({
       name: 'isLocaleMap',
@@ -52,18 +55,18 @@ export function IsAttributeMap(validationOptions?: ValidationOptions) {
           if (!isPlainObject(value)) return false;
           const entries = Object.entries(value);
           return (
-            entries.length <= 50 &&
+            entries.length <= MAX_ATTRIBUTES &&
             entries.every(
               ([k, v]) =>
                 ATTRIBUTE_KEY.test(k) &&
-                ((typeof v === 'string' && v.length <= 500) ||
+                ((typeof v === 'string' && v.length <= MAX_ATTRIBUTE_STRING) ||
                   (typeof v === 'number' && Number.isFinite(v)) ||
                   typeof v === 'boolean'),
             )
           );
         },
         defaultMessage(args: ValidationArguments) {
-          return `${args.property} must be an object of at most 50 snake_case keys to strings (<= 500 characters), numbers or booleans`;
+          return `${args.property} must be an object of at most ${MAX_ATTRIBUTES} snake_case keys to strings (<= ${MAX_ATTRIBUTE_STRING} characters), numbers or booleans`;
         },
       },
     });
