@@ -16,7 +16,8 @@ export function rawRequest(port: number, request: string | Buffer, timeoutMs = 1
     const chunks: Buffer[] = [];
     const socket = net.connect({ host: '127.0.0.1', port });
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    socket.on('connect', () => socket.end(request));
+    // Not end(): Node's server drops a request whose client half-closes before the answer.
+    socket.on('connect', () => socket.write(request));
     socket.on('data', (c: Buffer) => chunks.push(c));
     // A server may reset after answering (it refused the rest of the request): what arrived still counts.
     socket.on('error', (e) => (chunks.length ? finish() : reject(e)));
@@ -52,6 +53,12 @@ export function buildRequest(
 }
 
 export function parseResponse(raw: Buffer): RawResponse {
+  // Interim answers (100 Continue) come first; the final one follows.
+  while (/^HTTP\/1\.[01] 1\d\d /.test(raw.subarray(0, 13).toString('latin1'))) {
+    const next = raw.indexOf('\r\n\r\n');
+    if (next < 0) break;
+    raw = raw.subarray(next + 4);
+  }
   const end = raw.indexOf('\r\n\r\n');
   if (end < 0)
     throw new Error(`not an HTTP response: ${JSON.stringify(raw.subarray(0, 200).toString('latin1'))}`);

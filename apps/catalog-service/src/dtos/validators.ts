@@ -6,6 +6,25 @@ export const MAX_LOCALES = 30;
 export const MAX_ATTRIBUTES = 50;
 export const MAX_ATTRIBUTE_STRING = 500;
 
+/**
+ * Length in Unicode code points, as JSON Schema's maxLength counts (and as a person counts "characters"):
+ * a string of 200 emoji is 200 characters, not 400 UTF-16 units. Found by the contract fuzz.
+ */
+export function charCount(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -31,7 +50,7 @@ export function IsLocaleMap(
             entries.length <= maxEntries &&
             entries.every(
               ([k, v]) =>
-                LOCALE.test(k) && typeof v === 'string' && v.length >= 1 && v.length <= opts.maxLength,
+                LOCALE.test(k) && typeof v === 'string' && v.length >= 1 && charCount(v) <= opts.maxLength,
             )
           );
         },
@@ -59,7 +78,7 @@ export function IsAttributeMap(validationOptions?: ValidationOptions) {
             entries.every(
               ([k, v]) =>
                 ATTRIBUTE_KEY.test(k) &&
-                ((typeof v === 'string' && v.length <= MAX_ATTRIBUTE_STRING) ||
+                ((typeof v === 'string' && charCount(v) <= MAX_ATTRIBUTE_STRING) ||
                   (typeof v === 'number' && Number.isFinite(v)) ||
                   typeof v === 'boolean'),
             )
