@@ -24,8 +24,12 @@ npm run -s infra:check
 npm run -s build
 rm -rf dist-test && npx tsc -p tsconfig.test.json
 
-step "contract: committed OpenAPI document matches the code, no breaking change since the last release"
+step "contract: committed OpenAPI document matches the code, no breaking change since the last release, lint"
 npm run -s contract:check
+npm run -s contract:lint
+# The typed client of test/e2e/typed-client.test.ts is generated from the committed contract: no drift.
+npm run -s contract:client >/dev/null
+git diff --quiet -- test/typed-client || { echo "test/typed-client differs from the contract: npm run contract:client, then commit"; exit 1; }
 
 if [[ $what == all || $what == unit ]]; then
   step "small tests"

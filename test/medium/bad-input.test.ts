@@ -4,6 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type Redis from 'ioredis';
 import type { Connection } from 'mysql2/promise';
 import { freshIds, mysqlServer, product, READ_KEY, redis, startApp, WRITE_KEY } from '../support/stack';
+import { buildRequest, problemDefect, rawRequest } from '../fuzz/raw-http';
 
 type Case = {
   name: string;
@@ -107,6 +108,89 @@ describe('bad input on every route', () => {
       status: 400,
       headers: json,
       payload: { ...valid, name: { en: 'x'.repeat(201) } },
+    },
+    {
+      name: 'PUT with an empty locale key',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 400,
+      headers: json,
+      payload: { ...valid, name: { '': 'x' } },
+    },
+    {
+      name: 'PUT with a name key that is not a locale',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 400,
+      headers: json,
+      payload: { ...valid, name: { english: 'x' } },
+    },
+    {
+      name: 'PUT with 31 locales',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 400,
+      headers: json,
+      payload: {
+        ...valid,
+        name: Object.fromEntries(
+          Array.from({ length: 31 }, (_, i) => [
+            `a${String.fromCharCode(97 + (i % 26))}${'abcdefghij'[Math.floor(i / 26)]}`,
+            'x',
+          ]),
+        ),
+      },
+    },
+    {
+      name: 'PUT with a 100 KB name',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 400,
+      headers: json,
+      payload: { ...valid, name: { en: 'x'.repeat(100_000) } },
+    },
+    {
+      name: 'PUT with an attribute key that is not snake_case',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 400,
+      headers: json,
+      payload: { ...valid, attributes: { Color: 'red' } },
+    },
+    {
+      name: 'PUT with 51 attributes',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 400,
+      headers: json,
+      payload: {
+        ...valid,
+        attributes: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`a${i}`, i])),
+      },
+    },
+    {
+      name: 'PUT with a category id of 0',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 400,
+      headers: json,
+      payload: { ...valid, categoryIds: [0] },
+    },
+    {
+      name: 'PUT with an unknown field in an image',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 400,
+      headers: json,
+      payload: { ...valid, images: [{ url: 'https://img.example.com/a.jpg', size: 3 }] },
+    },
+    {
+      name: 'PUT with a javascript: image',
+      method: 'PUT',
+      url: `/v1/products/${id}`,
+      status: 400,
+      headers: json,
+      payload: { ...valid, images: [{ url: 'javascript:alert(1)' }] },
     },
     {
       name: 'PUT with a non-https image',
@@ -300,4 +384,142 @@ describe('bad input on every route', () => {
     const res = await app.inject({ method: 'GET', url: '/v1/products?ids=7,seven,-1' });
     expect(res.json<{ invalid: string[] }>().invalid).toEqual(['seven', '-1']);
   });
+});
+
+/** JSON nested 10,000 deep (about 60 KB): the shape that overflowed class-transformer's recursion. */
+const deep = (depth: number) => '{"x":'.repeat(depth) + '1' + '}'.repeat(depth);
+
+describe('deeply nested JSON', () => {
+  let app: NestFastifyApplication;
+  let db: Connection;
+  const [id, deepId, nextId] = freshIds(3);
+  const json = { authorization: `Bearer ${WRITE_KEY}`, 'content-type': 'application/json' };
+
+  before(async () => {
+    app = await startApp();
+    db = await mysqlServer('a');
+  });
+  after(async () => {
+    await app.close();
+    await db.end();
+  });
+
+  it('a PUT nested 10,000 deep is a 400 problem+json and stores nothing', async () => {
+    const body = JSON.stringify({ ...product(`DEEP-${id}`), attributes: { a: 1 } }).replace(
+      '{"a":1}',
+      deep(10_000),
+    );
+    expect(body.length).toBeGreaterThan(60_000);
+    const res = await app.inject({ method: 'PUT', url: `/v1/products/${id}`, headers: json, payload: body });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.json<{ detail: string }>().detail).toMatch(/nested/);
+    const [rows] = await db.query('SELECT id FROM products WHERE id = ?', [id]);
+    expect(rows).toEqual([]);
+  });
+
+  it('in a batch, the deep item alone is rejected and the others are written', async () => {
+    const items = [
+      { id: nextId, ...product(`DEEP-OK-${nextId}`) },
+      { id: deepId, ...product(`DEEP-${deepId}`), attributes: { a: 1 } },
+    ];
+    const payload = JSON.stringify({ items }).replace('{"a":1}', deep(10_000));
+    const res = await app.inject({ method: 'POST', url: '/v1/products/batch', headers: json, payload });
+    expect(res.statusCode).toBe(200);
+    const { results } = res.json<{ results: Array<{ id: number; result: string; errors?: string[] }> }>();
+    expect(results[0]).toMatchObject({ id: nextId, result: 'created' });
+    expect(results[1]).toMatchObject({ id: deepId, result: 'rejected' });
+    expect(results[1].errors!.join(' ')).toMatch(/nested/);
+  });
+});
+
+describe('unknown query parameters on reads', () => {
+  let app: NestFastifyApplication;
+  before(async () => {
+    app = await startApp();
+  });
+  after(() => app.close());
+
+  for (const url of [
+    '/v1/products?ids=1,2&x=1',
+    '/v1/products?ids=1&IDS=2',
+    '/v1/products/by-sku?skus=A&cachebust=7',
+    '/v1/products/1?utm_source=mail',
+  ]) {
+    it(`${url} -> 400 problem+json naming the parameter`, async () => {
+      const res = await app.inject({ method: 'GET', url });
+      expect(res.statusCode).toBe(400);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      const name = /[?&]((?!ids=|skus=)[^=&]+)=/.exec(url.replace(/\?(ids|skus)=[^&]*/, '?'))![1];
+      expect(res.json<{ invalid: string[] }>().invalid).toEqual([name]);
+    });
+  }
+
+  it('a repeated ids parameter is a 400 that says to send it once', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/products?ids=1&ids=2' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ detail: string }>().detail).toMatch(/once/);
+  });
+});
+
+describe('errors below the router are problem+json too (real socket)', () => {
+  let app: NestFastifyApplication;
+  let port: number;
+  before(async () => {
+    app = await startApp();
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.getHttpServer().address() as { port: number }).port;
+  });
+  after(() => app.close());
+
+  const cases: Array<{ name: string; request: Buffer | string; status: number }> = [
+    {
+      name: 'a bad percent escape in the path',
+      request: buildRequest('GET', '/v1/products/%zz'),
+      status: 400,
+    },
+    {
+      name: 'a bad percent escape in the query',
+      request: buildRequest('GET', '/v1/products?ids=%zz'),
+      status: 400,
+    },
+    {
+      name: 'a header line without a colon',
+      request: 'GET /v1/products/1 HTTP/1.1\r\nHost: x\r\nBroken header\r\n\r\n',
+      status: 400,
+    },
+    { name: 'a garbage request line', request: 'HELLO\r\n\r\n', status: 400 },
+    {
+      name: 'an invalid chunk size',
+      request: buildRequest(
+        'PUT',
+        '/v1/products/1',
+        { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        'zz\r\n{}\r\n0\r\n\r\n',
+      ),
+      status: 400,
+    },
+    {
+      name: 'headers over the size limit',
+      request: buildRequest('GET', '/v1/products/1', { 'x-big': 'a'.repeat(70_000) }),
+      status: 431,
+    },
+    {
+      name: 'an Expect the server cannot meet',
+      request: buildRequest(
+        'PUT',
+        '/v1/products/1',
+        { expect: 'teapot', 'content-type': 'application/json' },
+        '{}',
+      ),
+      status: 417,
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.name} -> ${c.status} problem+json`, async () => {
+      const res = await rawRequest(port, c.request);
+      expect(res.status).toBe(c.status);
+      expect(problemDefect(res)).toBeUndefined();
+    });
+  }
 });

@@ -5,7 +5,8 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '@app/config';
 import { canonicalize } from '@app/contract';
 import { AppModule } from './app.module';
-import { EXTRA_MODELS } from './controllers/api-docs';
+import { EDGE_PROBLEMS, EXTRA_MODELS, problemResponse } from './controllers/api-docs';
+import { CLOSED_INPUT_SCHEMAS } from './dtos/product.dto';
 
 /**
  * URI versioning: `@Controller({ path, version: '1' })` serves /v1/..., and a v2 controller for the same
@@ -26,14 +27,47 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
         'with the write scope. Every 4xx and 5xx is application/problem+json (RFC 9457).',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' })
+    // Relative: the document describes whichever front it is served from.
+    .addServer('/', 'The host serving this document')
+    // Opaque keys, not JWTs: Nest's bearerFormat default would tell clients otherwise.
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: undefined, description: 'Opaque API key' })
     .build();
   return canonicalize(
-    SwaggerModule.createDocument(app, config, {
-      extraModels: EXTRA_MODELS,
-      operationIdFactory: (_c, m) => m,
-    }),
+    complete(
+      SwaggerModule.createDocument(app, config, {
+        extraModels: EXTRA_MODELS,
+        operationIdFactory: (_c, m) => m,
+      }),
+    ),
   );
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
+
+/**
+ * What decorators cannot say once for all operations: an operation without a security requirement is
+ * public (`security: []`, not "unspecified"); every operation may get the statuses the edge and the layers
+ * below the router answer (EDGE_PROBLEMS); and input schemas refuse unlisted fields, as the validators do.
+ */
+function complete(doc: OpenAPIObject): OpenAPIObject {
+  doc.info.license = { name: 'Proprietary' };
+  for (const item of Object.values(doc.paths)) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      op.security ??= [];
+      for (const [status, description] of EDGE_PROBLEMS) {
+        op.responses[status] ??= problemResponse(description);
+      }
+    }
+  }
+  const schemas = doc.components?.schemas ?? {};
+  for (const name of CLOSED_INPUT_SCHEMAS) {
+    const schema = schemas[name];
+    if (!schema || '$ref' in schema) throw new Error(`no schema ${name} to close`);
+    schema.additionalProperties = false;
+  }
+  return doc;
 }
 
 /**

@@ -32,6 +32,12 @@ const schema = z.object({
   REDIS_URL: z.string().url().default('redis://127.0.0.1:26379'),
   /** One Redis per record type is configuration, not code: unset means "same as REDIS_URL". */
   REDIS_PRODUCT_URL: z.string().url().optional(),
+  /**
+   * Redis ACL user of the service (and Sentinel's, for a Sentinel client): empty means the default user
+   * without a password, as the local stack runs today. Not yet wired into the client (issue 13).
+   */
+  REDIS_USERNAME: z.string().default(''),
+  REDIS_PASSWORD: z.string().default(''),
   REDIS_COMMAND_TIMEOUT_MS: int(2_000),
   REDIS_AUTO_PIPELINING: bool(false),
   /**

@@ -4,6 +4,11 @@ import { Break, formatBreak } from './breaking-changes';
  * contracts/accepted-breaks.json: intentional breaks, reviewed like code (CODEOWNERS). An entry is honoured
  * only for an operation under a major version newer than the release it is compared with (`/v2/...` while
  * the last release is 1.x): a released major is never broken, it is deprecated and then replaced.
+ *
+ * The one exception is `kind: "matches-server"`: the document was looser (or wrong) about what the server
+ * already did when the release was published, and is corrected to it. No client sees a different answer,
+ * so it is allowed in the released major, but only with `evidence`: the test that shows the server
+ * behaving so (docs/api-lifecycle.md).
  */
 export interface AcceptedBreak {
   /** `GET /v2/products/{id}` */
@@ -12,6 +17,9 @@ export interface AcceptedBreak {
   change: string;
   reason: string;
   approvedBy: string;
+  kind?: 'breaking' | 'matches-server';
+  /** Required for `matches-server`: the test file that shows the server already behaving as now documented. */
+  evidence?: string;
 }
 
 export interface Verdict {
@@ -44,6 +52,12 @@ export function applyAcceptedBreaks(
     const major = majorOfPath(String(e.operation ?? ''));
     if (!e.operation || !e.change || !e.reason || !e.approvedBy) {
       invalid.push(`${name}: operation, change, reason and approvedBy are all required`);
+    } else if (e.kind === 'matches-server') {
+      if (!e.evidence)
+        invalid.push(`${name}: a matches-server entry names its evidence (the test that shows it)`);
+      else usable.push(e);
+    } else if (e.kind !== undefined && e.kind !== 'breaking') {
+      invalid.push(`${name}: kind must be "breaking" or "matches-server"`);
     } else if (major === undefined || major <= releaseMajor) {
       invalid.push(
         `${name}: only operations of a major version newer than the released v${releaseMajor} can accept a break; ` +

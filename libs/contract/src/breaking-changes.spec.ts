@@ -195,4 +195,31 @@ describe(applyAcceptedBreaks.name, () => {
     expect(verdict.breaks).toEqual([v2]);
     expect(verdict.invalid[0]).toMatch(/approvedBy/);
   });
+
+  it('honours a matches-server entry in the released major only with its evidence', () => {
+    const fix = { ...entry(v1.operation), kind: 'matches-server' as const };
+    expect(
+      applyAcceptedBreaks([v1], [{ ...fix, evidence: 'test/medium/bad-input.test.ts' }], 1).breaks,
+    ).toEqual([]);
+    const without = applyAcceptedBreaks([v1], [fix], 1);
+    expect(without.breaks).toEqual([v1]);
+    expect(without.invalid[0]).toMatch(/evidence/);
+  });
+});
+
+describe('alternatives (oneOf)', () => {
+  it('compares alternatives of the same type as schemas: tightened in a request, fine in a response', () => {
+    const breaks = changed((d) => {
+      for (const name of ['ProductInputDto', 'ProductDto']) {
+        const attributes = schemas(d)[name].properties.attributes as {
+          additionalProperties: { oneOf: Array<Record<string, unknown>> };
+        };
+        attributes.additionalProperties.oneOf[0] = { type: 'string', maxLength: 500 };
+      }
+    });
+    expect(breaks).toContain(
+      'PUT /v1/products/{id} request body application/json: attributes{*}<type:string>: maxLength lowered from none to 500',
+    );
+    expect(breaks.filter((b) => b.includes('response'))).toEqual([]);
+  });
 });

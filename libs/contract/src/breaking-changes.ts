@@ -262,7 +262,7 @@ class Comparison {
     const ap1 = after.additionalProperties;
     if (isObject(ap0) && isObject(ap1)) this.schema(op, where, dir, ap0, ap1, `${field}{*}`, depth + 1);
     else if (dir === 'request' && ap1 === false && ap0 !== false) say('no longer accepts unlisted fields');
-    this.alternatives(say, dir, before, after);
+    this.alternatives(op, where, dir, before, after, field, depth);
   }
 
   private properties(
@@ -326,16 +326,36 @@ class Comparison {
     }
   }
 
-  /** oneOf/anyOf: a request must still accept every old alternative; a response may not add new ones. */
-  private alternatives(say: (m: string) => void, dir: Direction, before: Json, after: Json): void {
+  /**
+   * oneOf/anyOf: a request must still accept every old alternative; a response may not add new ones.
+   * Alternatives are paired by type (or by their whole schema when untyped) and each pair is compared like
+   * any schema, so `{type: string}` -> `{type: string, maxLength: 500}` is a tightened request and a more
+   * specific response, not a removed and an added alternative.
+   */
+  private alternatives(
+    op: string,
+    where: string,
+    dir: Direction,
+    before: Json,
+    after: Json,
+    field: string,
+    depth: number,
+  ): void {
+    const say = (m: string) => this.add(op, field ? `${where}: ${field}` : where, m);
     for (const k of ['oneOf', 'anyOf'] as const) {
-      const a = list(before[k]).map((s) => JSON.stringify(this.flatten(this.before, s)));
-      const b = list(after[k]).map((s) => JSON.stringify(this.flatten(this.after, s)));
-      if (!a.length && !b.length) continue;
+      const key = (doc: Json, s: unknown) => {
+        const f = this.flatten(doc, s);
+        return typeof f.type === 'string' ? `type:${f.type}` : JSON.stringify(f);
+      };
+      const a = new Map(list(before[k]).map((s) => [key(this.before, s), s]));
+      const b = new Map(list(after[k]).map((s) => [key(this.after, s), s]));
+      if (!a.size || !b.size) continue;
+      for (const [name, s] of a) {
+        const t = b.get(name);
+        if (t !== undefined) this.schema(op, where, dir, s, t, `${field}<${name}>`, depth + 1);
+      }
       const missing =
-        dir === 'request'
-          ? a.filter((s) => b.length && !b.includes(s))
-          : b.filter((s) => a.length && !a.includes(s));
+        dir === 'request' ? [...a.keys()].filter((n) => !b.has(n)) : [...b.keys()].filter((n) => !a.has(n));
       if (missing.length) {
         say(
           dir === 'request'

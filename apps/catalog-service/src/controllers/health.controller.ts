@@ -1,12 +1,12 @@
 import { Controller, Get, VERSION_NEUTRAL } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { DatabaseHealth } from '@app/database';
 import { ServiceUnavailableError } from '@app/errors';
 import { RedisHealth } from '@app/redis';
 import { EdgePurgerService } from '@catalog/services/edge-purger.service';
 import { LifecycleService } from '@catalog/services/lifecycle.service';
-import { ApiProblems } from './api-docs';
+import { ApiProblems, LIVE_SCHEMA, READY_SCHEMA } from './api-docs';
 
 @ApiTags('operations')
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
@@ -21,12 +21,14 @@ export class HealthController {
 
   @Get('live')
   @ApiOperation({ operationId: 'live', summary: '200 while the process runs' })
+  @ApiOkResponse({ description: 'The process runs', schema: LIVE_SCHEMA })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
-  @HealthCheck()
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOkResponse({ description: 'Ready', schema: READY_SCHEMA })
   @ApiOperation({
     operationId: 'ready',
     summary:

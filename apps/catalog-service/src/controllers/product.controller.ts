@@ -28,7 +28,16 @@ import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { NotFoundError, ValidationError } from '@app/errors';
 import { ApiKeyGuard, RequireScope } from '@catalog/auth/api-key.guard';
-import { parseIdList, parseSkuList, requireId } from '@catalog/dtos/ids';
+import {
+  ID_LIST_SCHEMA,
+  ID_SCHEMA,
+  MAX_LIST,
+  onlyParam,
+  parseIdList,
+  parseSkuList,
+  requireId,
+  SKU_LIST_SCHEMA,
+} from '@catalog/dtos/ids';
 import { parseProductInput } from '@catalog/dtos/product-input';
 import {
   BatchRequestDto,
@@ -91,7 +100,8 @@ export class ProductController {
   @ApiQuery({
     name: 'ids',
     required: true,
-    description: 'Comma-separated product ids, 1..500 after removing duplicates',
+    schema: ID_LIST_SCHEMA,
+    description: `Comma-separated product ids (1 .. 2^53-1, no sign or leading zero), 1..${MAX_LIST} after removing duplicates, given once. The endpoint takes no other query parameter (400).`,
     example: '1,2,3',
   })
   @ApiHeader({ name: 'If-None-Match', required: false })
@@ -99,11 +109,11 @@ export class ProductController {
   @ApiResponse({ status: 304, description: 'Not modified (If-None-Match matched)', headers: CACHE_HEADERS })
   @ApiProblems([400, 'Empty, malformed or too many ids'])
   async list(
-    @Query('ids') rawIds: unknown,
+    @Query() query: Record<string, unknown>,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Buffer | undefined> {
-    const ids = parseIdList(rawIds, this.config.MAX_IDS);
+    const ids = parseIdList(onlyParam(query, 'ids'), this.config.MAX_IDS);
     const result = await this.reads.getMany(ids);
     setReadHeaders(reply, this.listCacheControl, result.etag, xkeys(ids), result.tier);
     if (etagMatches(ifNoneMatch, result.etag)) {
@@ -120,7 +130,8 @@ export class ProductController {
   @ApiQuery({
     name: 'skus',
     required: true,
-    description: 'Comma-separated skus, 1..500 after removing duplicates',
+    schema: SKU_LIST_SCHEMA,
+    description: `Comma-separated skus, 1..${MAX_LIST} after removing duplicates, given once. The endpoint takes no other query parameter (400).`,
     example: 'SKU-000001,SKU-000002',
   })
   @ApiHeader({ name: 'If-None-Match', required: false })
@@ -132,11 +143,11 @@ export class ProductController {
   })
   @ApiProblems([400, 'Empty, malformed or too many skus'])
   async listBySku(
-    @Query('skus') rawSkus: unknown,
+    @Query() query: Record<string, unknown>,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Buffer | undefined> {
-    const skus = parseSkuList(rawSkus, this.config.MAX_IDS);
+    const skus = parseSkuList(onlyParam(query, 'skus'), this.config.MAX_IDS);
     const result = await this.reads.getManyBySku(skus);
     setReadHeaders(reply, this.cacheControl, result.etag, skuXkeys(skus, result.ids), result.tier);
     if (etagMatches(ifNoneMatch, result.etag)) {
@@ -148,18 +159,24 @@ export class ProductController {
   }
 
   @Get(':id')
-  @ApiOperation({ operationId: 'getProduct', summary: 'Read one product' })
-  @ApiParam({ name: 'id', type: 'integer', description: '1 .. 2^53-1' })
+  @ApiOperation({
+    operationId: 'getProduct',
+    summary: 'Read one product',
+    description: 'Takes no query parameter: any is a 400.',
+  })
+  @ApiParam({ name: 'id', schema: ID_SCHEMA, description: '1 .. 2^53-1, written plainly' })
   @ApiHeader({ name: 'If-None-Match', required: false })
   @ApiOkResponse({ type: ProductDto, headers: CACHE_HEADERS })
   @ApiResponse({ status: 304, description: 'Not modified (If-None-Match matched)', headers: CACHE_HEADERS })
   @ApiProblems([400, 'Malformed id'], [404, 'Unknown product'])
   async one(
     @Param('id') rawId: string,
+    @Query() query: Record<string, unknown>,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Buffer | undefined> {
     const id = requireId(rawId);
+    onlyParam(query);
     const result = await this.reads.getOne(id);
     if (result.doc === null) {
       // Cached briefly and tagged, so that creating the product purges the cached 404.
@@ -183,7 +200,7 @@ export class ProductController {
   @UseGuards(ApiKeyGuard)
   @ApiBearerAuth()
   @ApiOperation({ operationId: 'putProduct', summary: 'Create or replace a product' })
-  @ApiParam({ name: 'id', type: 'integer', description: '1 .. 2^53-1' })
+  @ApiParam({ name: 'id', schema: ID_SCHEMA, description: '1 .. 2^53-1, written plainly' })
   @ApiHeader({
     name: 'If-Match',
     required: false,
@@ -229,7 +246,7 @@ export class ProductController {
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({ operationId: 'deleteProduct', summary: 'Delete a product' })
-  @ApiParam({ name: 'id', type: 'integer', description: '1 .. 2^53-1' })
+  @ApiParam({ name: 'id', schema: ID_SCHEMA, description: '1 .. 2^53-1, written plainly' })
   @ApiHeader({ name: 'If-Match', required: false })
   @ApiResponse({ status: 204, description: 'Deleted' })
   @ApiProblems(

@@ -14,7 +14,15 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
-import { IsAttributeMap, IsLocaleMap } from './validators';
+import {
+  ATTRIBUTE_KEY,
+  IsAttributeMap,
+  IsLocaleMap,
+  LOCALE,
+  MAX_ATTRIBUTE_STRING,
+  MAX_ATTRIBUTES,
+  MAX_LOCALES,
+} from './validators';
 
 export const PRODUCT_STATUSES = ['active', 'draft', 'archived'] as const;
 export type ProductStatus = (typeof PRODUCT_STATUSES)[number];
@@ -22,33 +30,72 @@ export const MAX_PRODUCT_ID = Number.MAX_SAFE_INTEGER;
 export const SKU = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** GTIN-8, -12, -13 or -14: the barcode number, digits only. */
 const GTIN = /^(\d{8}|\d{12,14})$/;
-const localeMapSchema = (example: Record<string, string>) => ({
+/*
+ * The schemas say everything the validators below enforce (docs/api-lifecycle.md: "the contract is the
+ * server"). OpenAPI 3.0 has no propertyNames, so the key rule of a map is `x-propertyNames` (JSON Schema's
+ * keyword under an extension name: the fuzzer and generators that read it use it) and the description.
+ */
+const localeMapSchema = (maxLength: number, example: Record<string, string>) => ({
   type: 'object' as const,
-  additionalProperties: { type: 'string' as const },
+  minProperties: 1,
+  maxProperties: MAX_LOCALES,
+  additionalProperties: { type: 'string' as const, minLength: 1, maxLength },
+  'x-propertyNames': { pattern: LOCALE.source },
   example,
 });
+const LOCALE_KEYS = `keys are locale codes (${LOCALE.source}, like en or de-DE), 1..${MAX_LOCALES} of them`;
+const attributeMapSchema = {
+  type: 'object' as const,
+  maxProperties: MAX_ATTRIBUTES,
+  additionalProperties: {
+    oneOf: [
+      { type: 'string' as const, maxLength: MAX_ATTRIBUTE_STRING },
+      { type: 'number' as const },
+      { type: 'boolean' as const },
+    ],
+  },
+  'x-propertyNames': { pattern: ATTRIBUTE_KEY.source },
+  description: `Keys are snake_case (${ATTRIBUTE_KEY.source}), at most ${MAX_ATTRIBUTES} of them`,
+};
+/**
+ * The documented form of an image URL: https, a DNS name with a letter TLD or an IPv4 address, an optional
+ * port, path, query and fragment. The server checks it with validator.js isURL (https only), which also
+ * takes a few rarer forms (userinfo, IPv6 literals) that are not promised.
+ */
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+const PORT = '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})';
+const URL_CHARS = "[A-Za-z0-9._~!$&'()*+,;=:@%/-]";
+export const IMAGE_URL = new RegExp(
+  '^https://(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}|' +
+    `${OCTET}(?:\\.${OCTET}){3})(?::${PORT})?(?:/${URL_CHARS}*)?(?:\\?(?:${URL_CHARS}|\\?)*)?(?:#(?:${URL_CHARS}|\\?)*)?$`,
+);
 
 export class ProductImageDto {
-  @ApiProperty({ format: 'uri', maxLength: 2048, example: 'https://img.example.com/p/1/main.jpg' })
+  @ApiProperty({
+    format: 'uri',
+    pattern: IMAGE_URL.source,
+    maxLength: 2048,
+    example: 'https://img.example.com/p/1/main.jpg',
+  })
   @IsUrl({ protocols: ['https'], require_protocol: true })
   @MaxLength(2048)
   url!: string;
 
-  @ApiPropertyOptional({ ...localeMapSchema({ en: 'Front view' }), description: 'Alt text by locale' })
+  @ApiPropertyOptional({
+    ...localeMapSchema(300, { en: 'Front view' }),
+    description: `Alt text by locale; ${LOCALE_KEYS}`,
+  })
   @IsOptional()
   @IsLocaleMap({ maxLength: 300 })
   alt?: Record<string, string>;
 }
 
 export class ProductVariantDto {
-  @ApiProperty({ pattern: SKU.source, example: 'TSHIRT-RED-M' })
+  @ApiProperty({ pattern: SKU.source, maxLength: 64, example: 'TSHIRT-RED-M' })
   @Matches(SKU, { message: 'sku must be 1..64 characters of letters, digits, ".", "_" or "-"' })
   sku!: string;
 
-  @ApiProperty({
-    type: 'object',
-    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
-  })
+  @ApiProperty(attributeMapSchema)
   @IsAttributeMap()
   attributes!: Record<string, string | number | boolean>;
 }
@@ -80,21 +127,26 @@ export class ProductInputDto {
   brand?: string | null;
 
   @ApiProperty({
-    ...localeMapSchema({ en: 'Trail running shoe', de: 'Trailrunning-Schuh' }),
-    description: 'Name by locale',
+    ...localeMapSchema(200, { en: 'Trail running shoe', de: 'Trailrunning-Schuh' }),
+    description: `Name by locale; ${LOCALE_KEYS}`,
   })
   @IsLocaleMap({ maxLength: 200 })
   name!: Record<string, string>;
 
   @ApiPropertyOptional({
-    ...localeMapSchema({ en: 'Light and grippy.' }),
-    description: 'Description by locale',
+    ...localeMapSchema(5000, { en: 'Light and grippy.' }),
+    description: `Description by locale; ${LOCALE_KEYS}`,
   })
   @IsOptional()
   @IsLocaleMap({ maxLength: 5000 })
   description?: Record<string, string>;
 
-  @ApiPropertyOptional({ type: 'integer', isArray: true, maxItems: 50, example: [12, 40] })
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'integer', minimum: 1, maximum: MAX_PRODUCT_ID },
+    maxItems: 50,
+    example: [12, 40],
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)
@@ -103,11 +155,7 @@ export class ProductInputDto {
   @Max(MAX_PRODUCT_ID, { each: true })
   categoryIds?: number[];
 
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
-    example: { color: 'red', weight_g: 280, waterproof: true },
-  })
+  @ApiPropertyOptional({ ...attributeMapSchema, example: { color: 'red', weight_g: 280, waterproof: true } })
   @IsOptional()
   @IsAttributeMap()
   attributes?: Record<string, string | number | boolean>;
@@ -137,6 +185,15 @@ export class BatchItemDto extends ProductInputDto {
   id!: number;
 }
 
+/** Inputs refuse fields they do not list (forbidNonWhitelisted): their schemas say additionalProperties false. */
+export const CLOSED_INPUT_SCHEMAS = [
+  'ProductInputDto',
+  'BatchItemDto',
+  'ProductImageDto',
+  'ProductVariantDto',
+  'BatchRequestDto',
+];
+
 /**
  * What the API returns: the input plus the server-set fields, always in this key order. Fields that are
  * optional in the input are always present here (serializeProduct writes their defaults), and the
@@ -162,7 +219,13 @@ export class ProductDto extends OmitType(ProductInputDto, [
   @ApiProperty({ type: 'string', maxLength: 100, nullable: true, example: 'Acme' })
   brand!: string | null;
 
-  @ApiProperty({ ...localeMapSchema({ en: 'Light and grippy.' }), description: 'Description by locale' })
+  // Empty when the product has no description, so not the input's 1..30 schema.
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { en: 'Light and grippy.' },
+    description: 'Description by locale',
+  })
   description!: Record<string, string>;
 
   @ApiProperty({ type: 'integer', isArray: true, maxItems: 50, example: [12, 40] })
