@@ -63,6 +63,20 @@ export async function purge(varnish: string, tags: string, soft = false): Promis
   return { status: res.status, headers: res.headers, body: await res.text(), ms: 0 };
 }
 
+/**
+ * Drops every copy tagged with any of `tags` from every node's Varnish (a hard purge), so the next read of
+ * them is a miss. Reads take no unknown query parameters (400), so a test cannot bust the cache with one.
+ */
+export async function evict(...tags: string[]): Promise<void> {
+  for (const v of edge().varnish) {
+    const res = await fetch(`${v}/`, {
+      method: 'PURGE',
+      headers: { xkey: tags.join(' '), 'xkey-hard': '1' },
+    });
+    if (res.status !== 200) throw new Error(`purge of ${tags.join(' ')} at ${v}: ${res.status}`);
+  }
+}
+
 /** HAProxy's view of each node in the `nodes` backend: node-1 -> UP / DOWN / ... */
 export async function frontNodes(): Promise<Record<string, string>> {
   const csv = (await raw(edge().statsSocket, { path: '/;csv' })).body;
