@@ -58,4 +58,13 @@ export class ServiceUnavailableError extends AppError {
   readonly status = 503;
   readonly type = 'unavailable';
   readonly title = 'Service unavailable';
+
+  /** retryAfterSeconds: sent as `Retry-After`, for a refusal the client may retry (docs/errors.md). */
+  constructor(
+    detail: string,
+    extensions: Record<string, unknown> = {},
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(detail, extensions);
+  }
 }

@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
+import { TerminusModule } from '@nestjs/terminus';
 import Redis, { RedisOptions } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppLogger, requestContext } from '@app/logger';
@@ -60,25 +60,58 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
+/** What a readiness probe found; `ms` is how long it took. */
+export interface ProbeResult {
+  status: 'up' | 'down';
+  ms: number;
+  message?: string;
+}
+
+/**
+ * Readiness asks Redis on a connection of its own, never the one the reads use: a probe must neither wait
+ * behind the work's commands nor add to them. No offline queue and no retries: while Redis is unreachable
+ * the probe fails at once instead of queueing, and it gives up after HEALTH_PROBE_TIMEOUT_MS.
+ */
 @Injectable()
 export class RedisHealth implements OnApplicationShutdown {
+  private readonly probeClient: Redis;
+
   constructor(
     @Inject(REDIS_PRODUCT) private readonly product: Redis,
     @Inject(REDIS_REPLICA) private readonly replica: Redis | null,
-    private readonly health: HealthIndicatorService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+    logger: AppLogger,
+  ) {
+    this.probeClient = createRedis(
+      config.REDIS_PRODUCT_URL,
+      'product-health',
+      logger,
+      config.HEALTH_PROBE_TIMEOUT_MS,
+      {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        // Reconnects quickly once Redis is back, so readiness sees it again within a probe or two.
+        retryStrategy: (times) => Math.min(times * 100, 500),
+      },
+    );
+  }
 
-  async check(key = 'redis') {
-    const indicator = this.health.check(key);
+  async probe(): Promise<ProbeResult> {
+    const started = performance.now();
     try {
-      await this.product.ping();
-      return indicator.up();
+      await this.probeClient.ping();
+      return { status: 'up', ms: Math.round(performance.now() - started) };
     } catch (e) {
-      return indicator.down({ message: e instanceof Error ? e.message : 'unreachable' });
+      return {
+        status: 'down',
+        ms: Math.round(performance.now() - started),
+        message: e instanceof Error ? e.message : 'unreachable',
+      };
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.probeClient.disconnect();
     await this.product.quit().catch(() => this.product.disconnect());
     this.replica?.disconnect();
   }
