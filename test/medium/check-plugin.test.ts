@@ -128,7 +128,9 @@ describe('bin/check_catalog_redis', () => {
       const res = await check('-p', String(port), '-t', '1');
       expect(res.code).toBe(3);
       expect(res.line).toBe(`REDIS EXPIRE RATIO UNKNOWN - no answer from Redis 127.0.0.1:${port} within 1 s`);
-      expect(res.ms).toBeLessThan(3_000);
+      // It gave up on its own (the line says so); the bound is the plugin's timeout plus a start-up that
+      // holds on a machine 4x slower, far below the monitoring system's own check timeout.
+      expect(res.ms).toBeLessThan(8_000);
     } finally {
       hung.close();
     }
