@@ -1,4 +1,11 @@
-import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { createPool, Pool } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
@@ -40,7 +47,7 @@ export interface ProbeResult {
  * one-connection pool of its own, never the pools of the work: a busy or exhausted pool is not an outage.
  */
 @Injectable()
-export class DatabaseHealth implements OnApplicationShutdown {
+export class DatabaseHealth implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly probePool: Pool;
   private readonly timeoutMs: number;
 
@@ -62,6 +69,11 @@ export class DatabaseHealth implements OnApplicationShutdown {
       connectTimeout: config.HEALTH_PROBE_TIMEOUT_MS,
       enableKeepAlive: true,
     });
+  }
+
+  /** Opens the probe's connection before the first check needs it (a handshake is slow on a busy host). */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.probe();
   }
 
   async probe(): Promise<ProbeResult> {

@@ -69,12 +69,15 @@ export interface ProbeResult {
 
 /**
  * Readiness asks Redis on a connection of its own, never the one the reads use: a probe must neither wait
- * behind the work's commands nor add to them. No offline queue and no retries: while Redis is unreachable
- * the probe fails at once instead of queueing, and it gives up after HEALTH_PROBE_TIMEOUT_MS.
+ * behind the work's commands nor add to them. No retries: when the connection drops, the probe fails at
+ * once; while it (re)connects, the PING waits for it, and the probe gives up after HEALTH_PROBE_TIMEOUT_MS
+ * either way. (Failing at once while connecting turned a node that had just started, or whose event loop
+ * had just been busy, not ready.)
  */
 @Injectable()
 export class RedisHealth implements OnApplicationShutdown {
   private readonly probeClient: Redis;
+  private readonly timeoutMs: number;
 
   constructor(
     @Inject(REDIS_PRODUCT) private readonly product: Redis,
@@ -82,13 +85,13 @@ export class RedisHealth implements OnApplicationShutdown {
     @Inject(APP_CONFIG) config: AppConfig,
     logger: AppLogger,
   ) {
+    this.timeoutMs = config.HEALTH_PROBE_TIMEOUT_MS;
     this.probeClient = createRedis(
       config.REDIS_PRODUCT_URL,
       'product-health',
       logger,
       config.HEALTH_PROBE_TIMEOUT_MS,
       {
-        enableOfflineQueue: false,
         maxRetriesPerRequest: 0,
         // Reconnects quickly once Redis is back, so readiness sees it again within a probe or two.
         retryStrategy: (times) => Math.min(times * 100, 500),
@@ -98,8 +101,17 @@ export class RedisHealth implements OnApplicationShutdown {
 
   async probe(): Promise<ProbeResult> {
     const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.probeClient.ping();
+      await Promise.race([
+        this.probeClient.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${this.timeoutMs} ms`)),
+            this.timeoutMs,
+          );
+        }),
+      ]);
       return { status: 'up', ms: Math.round(performance.now() - started) };
     } catch (e) {
       return {
@@ -107,6 +119,8 @@ export class RedisHealth implements OnApplicationShutdown {
         ms: Math.round(performance.now() - started),
         message: e instanceof Error ? e.message : 'unreachable',
       };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
