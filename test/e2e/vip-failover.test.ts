@@ -29,6 +29,8 @@ describe('keepalived VIP in front of the HAProxy pair', () => {
       to: `host ${m![4]}`,
       configured: 'track script interval 1 s, fall 2; advert_int 1; FAULT sends priority 0',
     });
-    expect(takeoverMs).toBeLessThan(6_000);
+    // A failover must happen by itself; its time is the reported figure (1.6-2.5 s over 9 runs, docs/edge.md).
+    // The bound, 4x the worst run, only tells "took over" from "did not", also on a busy machine.
+    expect(takeoverMs).toBeLessThan(10_000);
   });
 });

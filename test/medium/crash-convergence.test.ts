@@ -9,6 +9,11 @@ import { freshIds, mysqlServer, product, redis, ROOT, stackEnv, waitFor, WRITE_K
 const MAIN = path.join(ROOT, 'dist/apps/catalog-service/src/main.js');
 /** The stated bound (README): RELAY_GRACE_MS + RELAY_INTERVAL_MS + RELAY_LEASE_MS with the defaults. */
 const BOUND_MS = 2_000 + 1_000 + 5_000;
+/**
+ * Start-up of a whole Node process (Nest, pools, the relay's start-up drain) is CPU work: about 2 s here,
+ * over 20 s beside other load. A wait, not a promise: generous, and the time is reported.
+ */
+const START_TIMEOUT_MS = 120_000;
 
 describe('crash between the MySQL commit and the Redis update', () => {
   let r: Redis;
@@ -17,7 +22,9 @@ describe('crash between the MySQL commit and the Redis update', () => {
   const port = Number(stackEnv().SERVICE_PORTS.split(',')[0]) + 50;
   const base = `http://127.0.0.1:${port}`;
 
+  const starts: number[] = [];
   const start = async (env: Record<string, string>) => {
+    const started = performance.now();
     proc = spawn(process.execPath, [MAIN], {
       env: {
         ...process.env,
@@ -35,9 +42,19 @@ describe('crash between the MySQL commit and the Redis update', () => {
         fetch(`${base}/health/ready`)
           .then((res) => res.ok)
           .catch(() => false),
-      20_000,
+      START_TIMEOUT_MS,
       100,
     );
+    starts.push(Math.round(performance.now() - started));
+  };
+  /** SIGTERM, and wait until it is gone, so the next start (or test) never meets it. */
+  const stop = async () => {
+    const p = proc;
+    proc = undefined;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((res) => p.once('exit', res));
+    p.kill('SIGTERM');
+    await exited;
   };
 
   before(async () => {
@@ -46,9 +63,12 @@ describe('crash between the MySQL commit and the Redis update', () => {
   });
 
   after(async () => {
-    proc?.kill('SIGTERM');
-    r.disconnect();
-    await db.end();
+    try {
+      await stop();
+    } finally {
+      r?.disconnect();
+      await db?.end();
+    }
   });
 
   it('converges Redis to the committed version after restart, within the stated bound, losing nothing', async () => {
@@ -62,8 +82,7 @@ describe('crash between the MySQL commit and the Redis update', () => {
 
     await start({ RELAY_ENABLED: 'false' });
     expect((await put(product(`CR-${id}`))).status).toBe(201);
-    proc!.kill('SIGTERM');
-    await new Promise((res) => proc!.once('exit', res));
+    await stop();
 
     await start({ RELAY_ENABLED: 'false', CATALOG_FAILPOINT: 'after-mysql-commit' });
     const exited = new Promise((res) => proc!.once('exit', (_code, signal) => res(signal)));
@@ -74,8 +93,9 @@ describe('crash between the MySQL commit and the Redis update', () => {
     expect((rows as Array<{ version: number }>)[0].version).toBe(2);
     expect(JSON.parse((await r.get(`product:${id}`))!)).toMatchObject({ version: 1 });
 
-    const restartedAt = Date.now();
     await start({ RELAY_ENABLED: 'true' });
+    // The bound runs from the moment the restarted node serves (it is "running"); start-up is reported.
+    const restartedAt = Date.now();
     const doc = await waitFor(async () => {
       const v = await r.get(`product:${id}`);
       return v && JSON.parse(v).version === 2 ? (JSON.parse(v) as { brand: string }) : undefined;
@@ -86,7 +106,8 @@ describe('crash between the MySQL commit and the Redis update', () => {
     const served = await (await fetch(`${base}/v1/products/${id}`)).json();
     expect(served).toMatchObject({ version: 2, brand: 'after-crash' });
     process.stdout.write(
-      `crash convergence: redis had version 2 ${convergedMs} ms after the restart (bound ${BOUND_MS} ms)\n`,
+      `crash convergence: redis had version 2 ${convergedMs} ms after the restarted node was ready ` +
+        `(bound ${BOUND_MS} ms); start-up to ready: ${starts.join(', ')} ms\n`,
     );
   });
 });

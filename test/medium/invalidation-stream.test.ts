@@ -116,9 +116,12 @@ describe('invalidation stream (written with the Redis update)', () => {
     ]);
     await db.query("INSERT INTO outbox (record_type, record_id, version) VALUES ('product', ?, 2)", [id]);
     const from = await end(r);
-    // runOnce returns 0 while another process still holds the relay lease (it expires within RELAY_LEASE_MS).
-    await waitFor(async () => (await app.get(OutboxRelayService).runOnce(0)) > 0, 8_000, 200);
+    // runOnce returns 0 while another process still holds the relay lease (it expires within RELAY_LEASE_MS;
+    // a wait, generous for a busy machine).
+    await waitFor(async () => (await app.get(OutboxRelayService).runOnce(0)) > 0, 60_000, 200);
+    // The pass may also repair rows an earlier test left behind (one that failed between its commit and
+    // its Redis update), published in the same entry: only this product's entries are judged.
     const entries = (await entriesAfter(r, from)).filter((e) => e.ids.split(' ').includes(String(id)));
-    expect(entries).toEqual([{ ids: String(id), by: 'relay' }]);
+    expect(entries.map((e) => e.by)).toEqual(['relay']);
   });
 });

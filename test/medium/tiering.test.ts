@@ -9,7 +9,11 @@ import { TieringResult, TieringService } from '@catalog/services/tiering.service
 import { RedisInstance } from '../support/redis-instance';
 import { freshIds, product, testConfig, WRITE_KEY } from '../support/stack';
 
-const IDLE_SECONDS = 2;
+/**
+ * Older keys are idle longer than this when the pass runs, newer ones must not be yet: the time from
+ * writing the newer ones to the pass (a few hundred ms here, over 2 s beside other load) must stay below it.
+ */
+const IDLE_SECONDS = 8;
 const TTL = 600;
 const JITTER = 0.2;
 
@@ -41,13 +45,17 @@ describe(TieringService.name, () => {
     ).toBe(true);
   };
   /** Ground truth, not the estimate: MEMORY USAGE of every persistent key. */
-  const persistentBytes = async () => {
-    let total = 0;
+  const persistentSizes = async () => {
+    const sizes: number[] = [];
     for await (const keys of r.scanStream({ count: 1000 }) as AsyncIterable<string[]>) {
-      for (const key of keys) if ((await r.ttl(key)) === -1) total += (await r.memory('USAGE', key)) ?? 0;
+      const ttls = await Promise.all(keys.map((key) => r.ttl(key)));
+      const persistent = keys.filter((_, i) => ttls[i] === -1);
+      for (const bytes of await Promise.all(persistent.map((key) => r.memory('USAGE', key))))
+        sizes.push(bytes ?? 0);
     }
-    return total;
+    return sizes;
   };
+  const persistentBytes = async () => (await persistentSizes()).reduce((a, b) => a + b, 0);
   const ttls = async (ids: number[]) => Promise.all(ids.map((id) => r.ttl(`product:${id}`)));
 
   before(async () => {
@@ -65,7 +73,7 @@ describe(TieringService.name, () => {
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     await write(older);
-    await new Promise((resolve) => setTimeout(resolve, (IDLE_SECONDS + 0.5) * 1000));
+    await new Promise((resolve) => setTimeout(resolve, (IDLE_SECONDS + 1) * 1000));
     await write(newer);
   });
 
@@ -87,12 +95,27 @@ describe(TieringService.name, () => {
 
   it('brings an overfilled persistent set back inside its budget, demoting the idlest keys only', async () => {
     const tiering = app.get(TieringService);
-    const before = await persistentBytes();
+    const sizes = await persistentSizes();
+    const before = sizes.reduce((a, b) => a + b, 0);
     // Overfilled: the budget is 60 % of what the persistent keys use (the older ones are 75 % of them).
     config.TIERING_PERSISTENT_BUDGET_BYTES = Math.floor(before * 0.6);
     const status = await tiering.status();
     expect(status.persistent.bytes).toBeGreaterThan(config.TIERING_PERSISTENT_BUDGET_BYTES);
-    expect(Math.abs(status.persistent.bytes - before) / before).toBeLessThan(0.05);
+    // The estimate is the exact persistent key count times the mean MEMORY USAGE of the persistent keys
+    // among random picks, so its relative error is the sample mean's: sd / (mean * sqrt(picks)). A fixed
+    // 5 % failed now and then (5.3 %): the keys are not all alike (the invalidation stream is one key of
+    // many KB among 1 KB documents), so the error's size depends on this population. Allowed: 6 standard
+    // errors of it; the outlier's picks are Poisson, so a wider miss has a chance of 1e-4 or less per run.
+    expect(status.persistent.method).toBe('sample');
+    const mean = before / sizes.length;
+    const sd = Math.sqrt(sizes.reduce((a, s) => a + (s - mean) ** 2, 0) / sizes.length);
+    const tolerance = (6 * sd) / (mean * Math.sqrt(status.persistent.sampledPersistent));
+    const error = Math.abs(status.persistent.bytes - before) / before;
+    process.stdout.write(
+      `tiering estimate: ${(error * 100).toFixed(1)} % off over ${status.persistent.sampledPersistent} ` +
+        `persistent picks (allowed ${(tolerance * 100).toFixed(1)} %: 6 standard errors)\n`,
+    );
+    expect(error).toBeLessThan(tolerance);
 
     const result = (await tiering.runOnce()) as TieringResult;
 
@@ -111,7 +134,8 @@ describe(TieringService.name, () => {
     expect(demoted.length).toBe(result.demotedKeys);
     expect(demoted.length).toBeGreaterThan(older.length / 3);
     for (const t of olderTtls.filter((t) => t > 0)) {
-      expect(t).toBeGreaterThanOrEqual(TTL * (1 - JITTER) - 1);
+      // TTLs run down while the test reads them: 30 s of margin for a slow machine (the jitter spans 240 s).
+      expect(t).toBeGreaterThanOrEqual(TTL * (1 - JITTER) - 30);
       expect(t).toBeLessThanOrEqual(TTL * (1 + JITTER));
     }
     expect(new Set(olderTtls.filter((t) => t > 0)).size).toBeGreaterThan(1);

@@ -35,6 +35,11 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     // Tests run tiering passes themselves; a timer would demote keys under other tests' feet.
     TIERING_ENABLED: 'false',
     SHUTDOWN_DRAIN_MS: '0',
+    // An app in the test process shares its event loop with the test: load shedding would measure the test
+    // (test/medium/health-shedding.test.ts turns it on).
+    SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+    SHED_MAX_EVENT_LOOP_UTILIZATION: '0',
+    SHED_MAX_HEAP_RATIO: '0',
     ...overrides,
   });
 }

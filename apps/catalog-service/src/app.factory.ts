@@ -10,6 +10,7 @@ import { PROBLEM_CONTENT_TYPE, ProblemFilter, rawProblemResponse, toProblem } fr
 import { AppLogger, requestContext } from '@app/logger';
 import { Metrics } from '@app/metrics';
 import { AppModule } from './app.module';
+import { registerLoadShedding } from './load-shedding';
 import { API_VERSIONING, buildOpenApi } from './openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -105,6 +106,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     void reply.header('x-request-id', req.id);
     requestContext.run({ requestId: String(req.id) }, done);
   });
+  // After the request-id hook, so a shed request still gets its X-Request-Id.
+  await registerLoadShedding(fastify, config, metrics);
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;

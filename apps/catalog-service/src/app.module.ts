@@ -24,6 +24,8 @@ import { OpsMetricsService } from './services/ops-metrics.service';
 import { OutboxRelayService } from './services/outbox-relay.service';
 import { ProductReadService } from './services/product-read.service';
 import { ProductWriteService } from './services/product-write.service';
+import { ReadinessService } from './services/readiness.service';
+import { StoreBreakers } from './services/store-breaker';
 import { TieringService } from './services/tiering.service';
 
 @Module({})
@@ -58,6 +60,8 @@ export class AppModule {
         EdgePurgerService,
         InvalidationRepository,
         EdgeCacheRepository,
+        StoreBreakers,
+        ReadinessService,
       ],
     };
   }

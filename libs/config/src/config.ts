@@ -125,6 +125,30 @@ const schema = z.object({
   PURGE_READY_MAX_LAG_MS: int(2_000),
   PURGE_TIMEOUT_MS: int(2_000),
 
+  /**
+   * Availability (docs/operations.md, "Readiness, breakers and load shedding"): a circuit breaker in front of
+   * each store's reads turns a slow or failed store into a fast fallback (Redis -> MySQL) or a fast 503.
+   */
+  REDIS_READ_TIMEOUT_MS: int(250),
+  MYSQL_READ_TIMEOUT_MS: int(1_500),
+  /** Cold-tier queries in flight per node; beyond it a read that needs MySQL gets 503 at once, never a queue. */
+  MYSQL_READ_MAX_CONCURRENT: int(40),
+  BREAKER_WINDOW_MS: int(2_000),
+  BREAKER_ERROR_PERCENT: z.coerce.number().min(1).max(100).default(50),
+  /** Calls a breaker needs in its window before failures can open it. */
+  BREAKER_MIN_CALLS: int(10),
+  BREAKER_RESET_MS: int(2_000),
+  /** Readiness probes of its own connections give up after this long. */
+  HEALTH_PROBE_TIMEOUT_MS: int(500),
+  /** Retry-After of every 503 a client may retry (store unavailable, load shed). */
+  RETRY_AFTER_SECONDS: int(2),
+  /** Load shedding (@fastify/under-pressure), sampled every SHED_SAMPLE_MS; 0 turns a check off. */
+  SHED_SAMPLE_MS: int(250),
+  SHED_MAX_EVENT_LOOP_DELAY_MS: int(100),
+  SHED_MAX_EVENT_LOOP_UTILIZATION: z.coerce.number().min(0).max(1).default(0.98),
+  /** Fraction of V8's heap limit. */
+  SHED_MAX_HEAP_RATIO: z.coerce.number().min(0).max(1).default(0.9),
+
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug']).default('info'),
   /** Per-channel overrides of LOG_LEVEL, e.g. `redis=debug,http=warn`. */
   LOG_CHANNEL_LEVELS: z

@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
+import { TerminusModule } from '@nestjs/terminus';
 import Redis, { RedisOptions } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppLogger, requestContext } from '@app/logger';
@@ -108,25 +108,72 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
+/** What a readiness probe found; `ms` is how long it took. */
+export interface ProbeResult {
+  status: 'up' | 'down';
+  ms: number;
+  message?: string;
+}
+
+/**
+ * Readiness asks Redis on a connection of its own, never the one the reads use: a probe must neither wait
+ * behind the work's commands nor add to them. No retries: when the connection drops, the probe fails at
+ * once; while it (re)connects, the PING waits for it, and the probe gives up after HEALTH_PROBE_TIMEOUT_MS
+ * either way. (Failing at once while connecting turned a node that had just started, or whose event loop
+ * had just been busy, not ready.)
+ */
 @Injectable()
 export class RedisHealth implements OnApplicationShutdown {
+  private readonly probeClient: Redis;
+  private readonly timeoutMs: number;
+
   constructor(
     @Inject(REDIS_PRODUCT) private readonly product: Redis,
     @Inject(REDIS_REPLICA) private readonly replica: Redis | null,
-    private readonly health: HealthIndicatorService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+    logger: AppLogger,
+  ) {
+    this.timeoutMs = config.HEALTH_PROBE_TIMEOUT_MS;
+    this.probeClient = createRedis(
+      productRedisTarget(config),
+      'product-health',
+      logger,
+      config.HEALTH_PROBE_TIMEOUT_MS,
+      {
+        maxRetriesPerRequest: 0,
+        // Reconnects quickly once Redis is back, so readiness sees it again within a probe or two.
+        retryStrategy: (times) => Math.min(times * 100, 500),
+      },
+    );
+  }
 
-  async check(key = 'redis') {
-    const indicator = this.health.check(key);
+  async probe(): Promise<ProbeResult> {
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.product.ping();
-      return indicator.up();
+      await Promise.race([
+        this.probeClient.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${this.timeoutMs} ms`)),
+            this.timeoutMs,
+          );
+        }),
+      ]);
+      return { status: 'up', ms: Math.round(performance.now() - started) };
     } catch (e) {
-      return indicator.down({ message: e instanceof Error ? e.message : 'unreachable' });
+      return {
+        status: 'down',
+        ms: Math.round(performance.now() - started),
+        message: e instanceof Error ? e.message : 'unreachable',
+      };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.probeClient.disconnect();
     await this.product.quit().catch(() => this.product.disconnect());
     this.replica?.disconnect();
   }

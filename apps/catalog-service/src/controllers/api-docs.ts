@@ -70,8 +70,13 @@ export const READY_SCHEMA = {
   type: 'object' as const,
   properties: {
     status: { type: 'string' as const, enum: ['ok', 'degraded'], example: 'ok' },
-    info: { ...checks({ redis: { status: 'up' }, mysql: { status: 'up' } }), nullable: true },
+    reads: {
+      type: 'string' as const,
+      enum: ['redis', 'mysql'],
+      description: 'Where this node answers reads from now (mysql: Redis is down, the cold tier serves)',
+    },
+    info: { ...checks({ redis: { status: 'up' }, mysqlReader: { status: 'up' } }), nullable: true },
     error: { ...checks({}), nullable: true },
-    details: checks({ redis: { status: 'up' }, mysql: { status: 'up' } }),
+    details: checks({ redis: { status: 'up' }, mysqlReader: { status: 'up' } }),
   },
 };

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { hash } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { ServiceUnavailableError } from '@app/errors';
 import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
 import { redisErrorKind } from '@app/redis';
@@ -13,6 +14,7 @@ import {
 } from '@catalog/repositories/product-cache.repository';
 import { ProductRepository } from '@catalog/repositories/product.repository';
 import { MissCoalescer } from './miss-coalescer';
+import { isBreakerRefusal, StoreBreakers } from './store-breaker';
 
 export type Tier = 'redis' | 'mysql';
 
@@ -39,6 +41,9 @@ const COMMA = Buffer.from(',');
 /**
  * Tier 1 is one MGET; whatever Redis does not know is loaded from MySQL through the coalescer and
  * backfilled. The response is assembled from the stored bytes: documents are never parsed here.
+ * Each store is called through its breaker: a slow or failed Redis costs a read at most
+ * REDIS_READ_TIMEOUT_MS before it goes to MySQL (nothing while the breaker is open), and a MySQL that
+ * cannot answer in time, or has MYSQL_READ_MAX_CONCURRENT queries in flight, is a 503 with Retry-After.
  */
 @Injectable()
 export class ProductReadService {
@@ -52,6 +57,7 @@ export class ProductReadService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
     private readonly logger: AppLogger,
+    private readonly breakers: StoreBreakers,
   ) {
     this.coalescer = new MissCoalescer((ids) => this.loadCold(ids), config.COALESCE_MAX_IDS);
     this.skuCoalescer = new MissCoalescer((skus) => this.loadColdSkus(skus), config.COALESCE_MAX_IDS);
@@ -194,33 +200,36 @@ export class ProductReadService {
   /** Without Redis the cold tier answers everything: slower, but reads keep working. */
   private async mget(ids: readonly number[]): Promise<CacheEntry[]> {
     try {
-      return await this.cache.mget(ids);
+      return await this.breakers.redis.fire(() => this.cache.mget(ids));
     } catch (e) {
-      const kind = redisErrorKind(e);
-      this.metrics.redisErrors.inc({ op: 'read', kind });
-      this.logger
-        .channel('redis')
-        .warn(`mget failed, reading from mysql: ${(e as Error).message}`, { ids: ids.length, kind });
+      this.redisReadFailed('mget', e, ids.length);
       return new Array<CacheEntry>(ids.length).fill(null);
     }
   }
 
   private async mgetSkus(skus: readonly string[]): Promise<SkuEntry[]> {
     try {
-      return await this.cache.mgetSkus(skus);
+      return await this.breakers.redis.fire(() => this.cache.mgetSkus(skus));
     } catch (e) {
-      const kind = redisErrorKind(e);
-      this.metrics.redisErrors.inc({ op: 'read', kind });
-      this.logger
-        .channel('redis')
-        .warn(`sku mget failed, reading from mysql: ${(e as Error).message}`, { skus: skus.length, kind });
+      this.redisReadFailed('sku mget', e, skus.length);
       return new Array<SkuEntry>(skus.length).fill(null);
     }
   }
 
+  /** An open breaker is counted by the breaker's metric, not logged per read: that would flood the log. */
+  private redisReadFailed(what: string, e: unknown, keys: number): void {
+    if (isBreakerRefusal(e)) return;
+    const kind = redisErrorKind(e);
+    this.metrics.redisErrors.inc({ op: 'read', kind });
+    this.logger
+      .channel('redis')
+      .warn(`${what} failed, reading from mysql: ${(e as Error).message}`, { keys, kind });
+  }
+
   private async dropStaleSkus(stale: ReadonlyArray<[string, number]>): Promise<void> {
+    if (!this.breakers.redis.closed) return;
     try {
-      await this.cache.dropStaleSkus(stale);
+      await this.breakers.redis.fire(() => this.cache.dropStaleSkus(stale));
     } catch (e) {
       // The backfill below cannot replace the stale entry then; the next read finds it stale again.
       this.logger.channel('redis').warn(`dropping stale sku entries failed: ${(e as Error).message}`);
@@ -235,7 +244,7 @@ export class ProductReadService {
   }
 
   private async loadColdSkus(skus: string[]): Promise<Map<string, { id: number; doc: Buffer }>> {
-    const found = await this.products.findDocsBySku(skus);
+    const found = await this.coldRead(() => this.products.findDocsBySku(skus));
     const absent = skus.filter((s) => !found.has(s));
     await this.backfillSafely('sku backfill', { skus: skus.length }, () =>
       this.cache.backfillSkus(found, absent, this.jitteredTtl, this.config.NEGATIVE_TTL_SECONDS),
@@ -244,12 +253,25 @@ export class ProductReadService {
   }
 
   private async loadCold(ids: number[]): Promise<Map<number, Buffer>> {
-    const found = await this.products.findDocs(ids);
+    const found = await this.coldRead(() => this.products.findDocs(ids));
     const absent = ids.filter((id) => !found.has(id));
     await this.backfillSafely('backfill', { ids: ids.length }, () =>
       this.cache.backfill(found, absent, this.jitteredTtl, this.config.NEGATIVE_TTL_SECONDS),
     );
     return found;
+  }
+
+  /** A read the cold tier cannot answer now is a 503 the client may retry, never a wait in a queue. */
+  private async coldRead<T>(query: () => Promise<T>): Promise<T> {
+    try {
+      return await this.breakers.mysql.fire(query);
+    } catch (e) {
+      throw new ServiceUnavailableError(
+        `mysql read failed: ${(e as Error).message}`,
+        {},
+        this.config.RETRY_AFTER_SECONDS,
+      );
+    }
   }
 
   private readonly jitteredTtl = (): number => {
@@ -259,9 +281,12 @@ export class ProductReadService {
 
   /** The read still succeeds from MySQL when the backfill fails; the next read retries it. */
   private async backfillSafely(what: string, meta: Record<string, number>, backfill: () => Promise<void>) {
+    // A Redis known to be failing is not sent optional work (nor waited for).
+    if (!this.breakers.redis.closed) return;
     try {
-      await backfill();
+      await this.breakers.redis.fire(backfill);
     } catch (e) {
+      if (isBreakerRefusal(e)) return;
       const kind = redisErrorKind(e);
       this.metrics.redisErrors.inc({ op: 'backfill', kind });
       this.logger.channel('redis').warn(`${what} failed: ${(e as Error).message}`, { ...meta, kind });
