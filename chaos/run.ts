@@ -14,7 +14,7 @@ import { Ctx, EXPERIMENTS, Experiment, failed, Phases, Target, writePathsFile } 
 import { bulkPaths, doneAt, Kind, Load, Sample } from './lib/load';
 import { ExperimentResult, renderReport, table, verdict, WindowCounts, WindowName } from './lib/report';
 import { replicationOk, ROOT, sleep, Stack } from './lib/stack';
-import { verify } from './lib/verify';
+import { checkDuringFault, verify } from './lib/verify';
 
 const HELP = `npm run chaos [-- options]
 
@@ -151,7 +151,8 @@ function windows(samples: Sample[], tFault: number, tHeal: number): ExperimentRe
 async function runExperiment(e: Experiment, index: number): Promise<ExperimentResult> {
   const ph: Phases = { ...phases, ...e.phases };
   if (quick) {
-    ph.faultS = Math.min(ph.faultS, e.name === 'redis-kill' ? 15 : 10);
+    // redis-kill outlasts Sentinel's failover; a checkDuring fault outlasts the bound
+    ph.faultS = Math.min(ph.faultS, e.checkDuring ? 20 : e.name === 'redis-kill' ? 15 : 10);
     ph.afterS = Math.min(ph.afterS, 10);
   }
   const t0 = Date.now();
@@ -208,6 +209,12 @@ async function runExperiment(e: Experiment, index: number): Promise<ExperimentRe
     result.injected = await e.inject(ctx);
     log(`  ${(now() / 1000).toFixed(1)} s injected: ${result.injected}`);
     await (e.hold ? e.hold(ctx) : sleep(ph.faultS * 1000));
+    if (e.checkDuring) {
+      result.during = await checkDuringFault(stack, load.acks, now() - BOUND_MS);
+      log(
+        `  ${(now() / 1000).toFixed(1)} s during the fault: ${result.during.stale} of ${result.during.ids} ids stale beyond the bound`,
+      );
+    }
     result.times.heal = now();
     result.healed = await e.heal(ctx);
     result.times.healed = now();
@@ -313,6 +320,14 @@ async function runExperiment(e: Experiment, index: number): Promise<ExperimentRe
       ),
     );
   }
+  if (result.during)
+    result.targets.push(
+      safety(
+        '0 stale reads beyond the bound while the fault lasts',
+        result.during.stale === 0,
+        `${result.during.stale} of ${result.during.ids} ids acknowledged more than ${BOUND_MS} ms before the heal`,
+      ),
+    );
   result.targets.push(
     safety('no answer 500', result.responses5xx.status500 === 0, String(result.responses5xx.status500)),
   );

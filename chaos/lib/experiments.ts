@@ -44,6 +44,8 @@ export interface Experiment {
   /** part of --quick */
   quick?: boolean;
   phases?: Partial<Phases>;
+  /** check the staleness bound also at the end of the fault, before the heal (faults that leave reads up) */
+  checkDuring?: boolean;
   /** extra load during the whole experiment */
   creates?: { rate: number; connections: number };
   /** a reason when the fault cannot be made here (the experiment is then reported as skipped) */
@@ -216,7 +218,9 @@ export const EXPERIMENTS: Experiment[] = [
     title:
       'Redis primary at maxmemory with nothing volatile left (volatile keys dropped, maxmemory below used)',
     quick: true,
-    phases: { faultS: 20 },
+    // longer than the bound, so the writes of the fault's first seconds are checked while it lasts
+    phases: { faultS: 25 },
+    checkDuring: true,
     inject: async (ctx) => {
       const p = await redisPrimary(ctx);
       return ctx.stack.withRedis(p.port, async (c) => {
@@ -391,7 +395,7 @@ export const EXPERIMENTS: Experiment[] = [
     phases: { faultS: 5 },
     inject: (ctx) => {
       ctx.facts.oversized = oversized(ctx);
-      return '3 MB PUT, 64 KB header and 64 KB URL, 3 tries each, to the front, each Varnish and each service';
+      return '3 MB PUT (Content-Length, chunked, Expect: 100-continue), 64 KB header, 64 KB URL: 3 tries each at the front, each Varnish, each service';
     },
     hold: async (ctx) => {
       ctx.facts.oversized = await ctx.facts.oversized;
@@ -399,9 +403,9 @@ export const EXPERIMENTS: Experiment[] = [
     heal: () => 'nothing to heal',
     targets: (ctx) => {
       const rows = ctx.facts.oversized as OversizedRow[];
-      const body = rows.filter((x) => x.test === 'body');
+      const body = rows.filter((x) => x.test.startsWith('body'));
       const bad = body.filter((x) => !(x.status === 413 && x.problem));
-      const others = rows.filter((x) => x.test !== 'body');
+      const others = rows.filter((x) => !x.test.startsWith('body'));
       const badOther = others.filter((x) => !(x.status === x.want && x.problem));
       return [
         {
@@ -471,7 +475,7 @@ function runOverload(ctx: Ctx): Promise<OverloadResult | undefined> {
 
 export interface OversizedRow {
   hop: string;
-  test: 'body' | 'header' | 'url';
+  test: string;
   want: number;
   status: number;
   problem: boolean;
@@ -502,17 +506,17 @@ async function oversized(ctx: Ctx): Promise<OversizedRow[]> {
   for (const [hop, port] of hops) {
     for (let i = 0; i < 3; i++) {
       const c = new Client(port, 1);
-      const tests: Array<[OversizedRow['test'], number, () => ReturnType<Client['request']>]> = [
-        [
-          'body',
-          413,
-          () =>
-            c.request('PUT', '/v1/products/1', {
-              body: big,
-              headers: { authorization: WRITE_KEY },
-              wantBody: true,
-            }),
-        ],
+      const put = (framing: 'length' | 'chunked' | 'expect') =>
+        c.request('PUT', '/v1/products/1', {
+          body: big,
+          headers: { authorization: WRITE_KEY },
+          wantBody: true,
+          framing,
+        });
+      const tests: Array<['body' | 'header' | 'url', number, () => ReturnType<Client['request']>]> = [
+        ['body', 413, () => put('length')],
+        ['body', 413, () => put('chunked')],
+        ['body', 413, () => put('expect')],
         [
           'header',
           431,
@@ -530,9 +534,15 @@ async function oversized(ctx: Ctx): Promise<OversizedRow[]> {
       ];
       for (const [test, want, run] of tests) {
         const a = await run();
+        const framing =
+          test === 'body'
+            ? ['length', 'chunked', 'expect'][
+                rows.filter((x) => x.hop === hop && x.test === 'body').length % 3
+              ]
+            : undefined;
         rows.push({
           hop,
-          test,
+          test: framing ? `body-${framing}` : test,
           want,
           status: a.status,
           problem: String(a.headers['content-type'] ?? '').startsWith('application/problem+json'),

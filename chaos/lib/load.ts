@@ -91,6 +91,8 @@ export class Client {
       headers?: Record<string, string>;
       timeoutMs?: number;
       wantBody?: boolean;
+      /** how the body is framed: a Content-Length (default), chunked, or Content-Length + Expect: 100-continue */
+      framing?: 'length' | 'chunked' | 'expect';
     } = {},
   ): Promise<Answer> {
     const t0 = performance.now();
@@ -110,6 +112,10 @@ export class Client {
           agent: this.agent,
           headers: {
             ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...(opts.body !== undefined && opts.framing !== 'chunked'
+              ? { 'content-length': String(Buffer.byteLength(opts.body)) }
+              : {}),
+            ...(opts.framing === 'expect' ? { expect: '100-continue' } : {}),
             ...(opts.headers ?? {}),
           },
         },
@@ -135,8 +141,12 @@ export class Client {
       req.on('error', (e: NodeJS.ErrnoException) =>
         finish({ status: 0, headers: {}, err: e.code ?? e.message }),
       );
-      if (opts.body !== undefined) req.write(opts.body);
-      req.end();
+      if (opts.body === undefined) req.end();
+      else if (opts.framing === 'expect') req.on('continue', () => req.end(opts.body));
+      else if (opts.framing === 'chunked') {
+        req.write(opts.body);
+        req.end();
+      } else req.end(opts.body);
     });
   }
 

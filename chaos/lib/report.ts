@@ -1,7 +1,7 @@
 /** The stdout table and the Markdown report of `npm run chaos`. */
 import type { Target } from './experiments';
 import type { Kind } from './load';
-import type { Verification } from './verify';
+import type { DuringCheck, Verification } from './verify';
 
 export type WindowName = 'before' | 'fault' | 'after';
 
@@ -36,6 +36,7 @@ export interface ExperimentResult {
   }>;
   nodeLeaves: Array<{ node: string; atMs: number; forMs?: number }>;
   verification?: Verification;
+  during?: DuringCheck;
   targets: Target[];
   facts: Record<string, unknown>;
 }
@@ -163,6 +164,15 @@ export function renderReport(
             .join(', ')} |`,
         );
     out.push('');
+    if (r.during)
+      out.push(
+        `While the fault lasted (just before the heal): ${r.during.stale} of ${r.during.ids} ids acknowledged more than the bound earlier were served older (${Object.entries(
+          r.during.byStore,
+        )
+          .map(([k, n]) => `${k}: ${n}`)
+          .join(', ')})${r.during.examples.length ? `; e.g. ${r.during.examples.join('; ')}` : ''}.`,
+        '',
+      );
     const v = r.verification;
     if (v) {
       out.push(

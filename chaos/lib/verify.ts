@@ -207,3 +207,57 @@ export async function verify(stack: Stack, acks: Ack[], attempts: Attempt[]): Pr
     checksums,
   };
 }
+
+export interface DuringCheck {
+  /** ids with an acknowledgement older than the bound when the check ran */
+  ids: number;
+  /** ids some reader store (Redis, front, a Varnish) served older than that acknowledgement */
+  stale: number;
+  byStore: Record<string, number | string>;
+  examples: string[];
+}
+
+/**
+ * The bound must hold while a fault lasts, not only after it is healed (a full Redis, a dead node): every
+ * write acknowledged more than the bound ago must be what Redis and the API serve now.
+ */
+export async function checkDuringFault(stack: Stack, acks: Ack[], cutoff: number): Promise<DuringCheck> {
+  const want = new Map<number, Ack>();
+  for (const a of acks)
+    if (a.ackAt <= cutoff && a.version > (want.get(a.id)?.version ?? -1)) want.set(a.id, a);
+  const ids = [...want.keys()].sort((a, b) => a - b);
+  const out: DuringCheck = { ids: ids.length, stale: 0, byStore: {}, examples: [] };
+  if (ids.length === 0) return out;
+  const bad = new Set<number>();
+  const stores: Array<[string, () => Promise<Snapshot>]> = [
+    ['redis', () => redisSnapshot(stack, ids)],
+    ['api-front', () => apiSnapshot(stack.frontPort, ids)],
+    ...stack.varnishPorts.map((p, i): [string, () => Promise<Snapshot>] => [
+      `api-varnish-${i + 1}`,
+      () => apiSnapshot(p, ids),
+    ]),
+  ];
+  for (const [name, read] of stores) {
+    try {
+      const snap = await read();
+      let n = 0;
+      for (const id of ids) {
+        const got = snap.get(id);
+        if (!got || got.version < want.get(id)!.version) {
+          n++;
+          bad.add(id);
+          if (out.examples.length < 5)
+            out.examples.push(
+              `${name} ${id}: acknowledged v${want.get(id)!.version}, ${got ? `served v${got.version}` : 'missing'}`,
+            );
+        }
+      }
+      out.byStore[name] = n;
+    } catch (e) {
+      // A store that cannot answer serves nothing stale; the read errors show in the load's samples.
+      out.byStore[name] = `unreadable: ${(e as Error).message}`;
+    }
+  }
+  out.stale = bad.size;
+  return out;
+}
