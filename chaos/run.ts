@@ -199,6 +199,12 @@ async function runExperiment(e: Experiment, index: number): Promise<ExperimentRe
   const reason = await e.impossible?.(ctx);
   if (reason) return { ...result, skipped: reason };
 
+  // Where the stack starts from: an earlier experiment may have left Redis failed over or the writer on B.
+  const primary = await stack.redisPrimaryPort();
+  result.facts.atStart = {
+    redisPrimary: primary ? stack.redisNameOf(primary) : 'none',
+    mysqlWriter: (await stack.currentWriter()) ?? 'none',
+  };
   const monitor = new Monitor(now);
   monitor.start();
   load.start();

@@ -156,39 +156,6 @@ export const EXPERIMENTS: Experiment[] = [
     },
   },
   {
-    name: 'redis-kill',
-    title: 'Redis primary killed (SIGKILL); Sentinel fails over; the old primary is restarted',
-    quick: true,
-    phases: { faultS: 20 },
-    inject: async (ctx) => {
-      const p = await redisPrimary(ctx);
-      ctx.facts.killedRedis = p;
-      return kill(ctx, p.name, 'SIGKILL') + ` (port ${p.port})`;
-    },
-    heal: restart,
-    targets: async (ctx, r) => {
-      const killed = ctx.facts.killedRedis as { port: number; name: string };
-      const role = await ctx.stack.redisRole(killed.port);
-      const now = await ctx.stack.redisPrimaryPort();
-      const e = readErrors(r, r.tFault);
-      return [
-        {
-          name: 'fewer than 1 % of reads fail',
-          kind: 'availability',
-          pass: e.failed < e.total * 0.01,
-          value: `${((100 * e.failed) / Math.max(1, e.total)).toFixed(2)} % (${e.failed} of ${e.total})`,
-        },
-        {
-          name: 'the old primary rejoins as a replica',
-          kind: 'availability',
-          pass: role === 'slave' && now !== killed.port,
-          value: `${killed.name} is ${role ?? 'down'}; primary now ${now ? ctx.stack.redisNameOf(now) : 'unknown'}`,
-        },
-        writeFailuresAre503(r),
-      ];
-    },
-  },
-  {
     name: 'redis-pause',
     title: 'Redis primary paused for 5 s (CLIENT PAUSE 5000)',
     phases: { faultS: 6 },
@@ -420,6 +387,39 @@ export const EXPERIMENTS: Experiment[] = [
           pass: badOther.length === 0,
           value: `${others.length - badOther.length} of ${others.length}; wrong: ${summarize(badOther)}`,
         },
+      ];
+    },
+  },
+  {
+    name: 'redis-kill',
+    title: 'Redis primary killed (SIGKILL); Sentinel fails over; the old primary is restarted',
+    quick: true,
+    phases: { faultS: 20 },
+    inject: async (ctx) => {
+      const p = await redisPrimary(ctx);
+      ctx.facts.killedRedis = p;
+      return kill(ctx, p.name, 'SIGKILL') + ` (port ${p.port})`;
+    },
+    heal: restart,
+    targets: async (ctx, r) => {
+      const killed = ctx.facts.killedRedis as { port: number; name: string };
+      const role = await ctx.stack.redisRole(killed.port);
+      const now = await ctx.stack.redisPrimaryPort();
+      const e = readErrors(r, r.tFault);
+      return [
+        {
+          name: 'fewer than 1 % of reads fail',
+          kind: 'availability',
+          pass: e.failed < e.total * 0.01,
+          value: `${((100 * e.failed) / Math.max(1, e.total)).toFixed(2)} % (${e.failed} of ${e.total})`,
+        },
+        {
+          name: 'the old primary rejoins as a replica',
+          kind: 'availability',
+          pass: role === 'slave' && now !== killed.port,
+          value: `${killed.name} is ${role ?? 'down'}; primary now ${now ? ctx.stack.redisNameOf(now) : 'unknown'}`,
+        },
+        writeFailuresAre503(r),
       ];
     },
   },

@@ -115,9 +115,9 @@ export async function verify(stack: Stack, acks: Ack[], attempts: Attempt[]): Pr
     for (let i = 1; i < list.length; i++) if (list[i].version <= list[i - 1].version) versionsBackwards++;
     for (const a of list) see(a.id, a.version, a.hash);
   }
-  const last = new Map(
-    [...byId].map(([id, list]) => [id, list.reduce((m, a) => (a.version > m.version ? a : m))]),
-  );
+  // The last acknowledged write of an id is what every store must hold: the latest answer, not the highest
+  // version (when versions went backwards, the highest one was overwritten by a later acknowledged write).
+  const last = new Map([...byId].map(([id, list]) => [id, list[list.length - 1]]));
   const unackedSeqs = new Map<number, Set<number>>();
   for (const at of attempts)
     if (!at.acked) unackedSeqs.set(at.id, (unackedSeqs.get(at.id) ?? new Set()).add(at.seq));
