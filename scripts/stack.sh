@@ -9,9 +9,11 @@
 #   scripts/stack.sh stop   [--purge] [component]
 #   scripts/stack.sh status [component]   exit 0 only if everything is up
 #   scripts/stack.sh env    [--json]      connection settings (eval-able)
+#   scripts/stack.sh writer [a|b]         which master takes writes; move them (only to a master
+#                                         whose agent says it has everything its peer committed)
 #
-# component: mariadb-a mariadb-b mariadb haproxy-db (haproxy) db
-#            redis-primary redis-replica redis-sentinel redis app
+# component: mariadb-a mariadb-b mariadb db-agent-a db-agent-b haproxy-db (haproxy) db
+#            redis-primary redis-replica redis-sentinel(-2,-3) redis app
 # Env: STACK_NAME (dev), STACK_PORT_OFFSET (0; use multiples of 100 so two
 # stacks' ports can't overlap), REDIS_MAXMEMORY (512mb).
 set -euo pipefail
@@ -26,7 +28,7 @@ MARIADB_START_TIMEOUT="${MARIADB_START_TIMEOUT:-60}"
 REDIS_START_TIMEOUT="${REDIS_START_TIMEOUT:-30}"
 HAPROXY_START_TIMEOUT="${HAPROXY_START_TIMEOUT:-10}"
 
-INFRA_COMPONENTS=(mariadb-a mariadb-b haproxy-db redis-primary redis-replica redis-sentinel)
+INFRA_COMPONENTS=(mariadb-a mariadb-b db-agent-a db-agent-b haproxy-db redis-primary redis-replica redis-sentinel redis-sentinel-2 redis-sentinel-3)
 
 usage() {
   sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -43,7 +45,7 @@ component_globs() {
     infra) echo "${INFRA_COMPONENTS[*]}" ;;
     mariadb) echo 'mariadb-*' ;;
     haproxy) echo 'haproxy-db' ;;
-    db) echo 'mariadb-* haproxy-db' ;;
+    db) echo 'mariadb-* db-agent-* haproxy-db' ;;
     redis) echo 'redis-*' ;;
     app) echo 'front-* varnish-* service-*' ;;
     *) echo "$COMPONENT" ;;
@@ -333,6 +335,28 @@ start_mariadb() {
   done
 }
 
+# ------------------------------------------------------- writer agents --
+
+# One agent per master (as it would run on each database host): the DB
+# HAProxy's agent check asks it whether that master may take writes.
+start_db_agent() {
+  local x=$1 name="db-agent-$1" port self peer
+  selected "$name" || return 0
+  port=$(component_port "$name")
+  already_up "$name" "$port" "$HAPROXY_START_TIMEOUT" && return 0
+  local agent="$STACK_ROOT/dist/apps/catalog-service/src/scripts/writer-agent.js"
+  [[ -f "$agent" ]] || die "$agent is missing: run npm run build first"
+  self="127.0.0.1:$(mdb_port "$x")"
+  peer="127.0.0.1:$(mdb_port "$(mdb_peer "$x")")"
+  ensure_port_free "$name" "$port"
+  local pid
+  pid=$(MYSQL_MONITOR_USER=monitor MYSQL_MONITOR_PASSWORD=monitor \
+    start_bg "$name" node "$agent" --listen "$port" --self "$self" --peer "$peer")
+  wait_port "$port" "$HAPROXY_START_TIMEOUT" "$pid" ||
+    die "$name (pid $pid) is not listening on $port; see $STACK_LOG_DIR/$name.log"
+  log "started $name (pid $pid, port $port, for mariadb-$x)"
+}
+
 # -------------------------------------------------------------- HAProxy --
 
 start_haproxy_db() {
@@ -344,7 +368,8 @@ start_haproxy_db() {
   render_template "$INFRA_DIR/haproxy/db.cfg.tmpl" "$cfg" \
     STATE_DIR="$dir" WRITER_PORT="$PORT_HAPROXY_DB_WRITER" \
     READER_PORT="$PORT_HAPROXY_DB_READER" STATS_PORT="$PORT_HAPROXY_DB_STATS" \
-    MARIADB_A_PORT="$PORT_MARIADB_A" MARIADB_B_PORT="$PORT_MARIADB_B"
+    MARIADB_A_PORT="$PORT_MARIADB_A" MARIADB_B_PORT="$PORT_MARIADB_B" \
+    AGENT_A_PORT="$PORT_DB_AGENT_A" AGENT_B_PORT="$PORT_DB_AGENT_B"
   if ! haproxy -c -q -f "$cfg" >"$dir/check.log" 2>&1; then
     cat "$dir/check.log" >&2
     die "haproxy config $cfg is invalid (see above)"
@@ -389,15 +414,17 @@ redis_role() { redis-cli -h 127.0.0.1 -p "$1" info replication 2>/dev/null | tr 
 # Port of the Redis node that is the primary right now (it may be the
 # "replica" after a Sentinel failover); empty if nobody knows.
 redis_current_primary_port() {
-  local addr p
-  if is_running redis-sentinel "$PORT_REDIS_SENTINEL"; then
-    addr=$(redis-cli -h 127.0.0.1 -p "$PORT_REDIS_SENTINEL" sentinel get-master-addr-by-name catalog 2>/dev/null | tail -n1)
+  local addr p n sp
+  for n in redis-sentinel redis-sentinel-2 redis-sentinel-3; do
+    sp=$(component_port "$n")
+    is_running "$n" "$sp" || continue
+    addr=$(redis-cli -h 127.0.0.1 -p "$sp" sentinel get-master-addr-by-name catalog 2>/dev/null | tail -n1)
     # mid-failover Sentinel may still name the old, dead primary
     if [[ "$addr" =~ ^[0-9]+$ && "$(redis_role "$addr")" == master ]]; then
       echo "$addr"
       return 0
     fi
-  fi
+  done
   for p in "$PORT_REDIS_PRIMARY" "$PORT_REDIS_REPLICA"; do
     if [[ "$(redis_role "$p")" == master ]]; then
       echo "$p"
@@ -430,11 +457,17 @@ start_redis_node() {
   log "started $name (pid $pid, port $port)"
 }
 
+# sentinel_port NAME: redis-sentinel, redis-sentinel-2, redis-sentinel-3
+sentinel_port() { component_port "$1"; }
+
+# start_redis_sentinel FRESH NAME: three Sentinels with quorum 2, as production runs them, so that one
+# Sentinel alone can neither start a failover nor block one.
 start_redis_sentinel() {
-  local fresh_topology=$1
-  selected redis-sentinel || return 0
-  already_up redis-sentinel "$PORT_REDIS_SENTINEL" "$REDIS_START_TIMEOUT" && return 0
-  local dir="$STACK_DIR/redis-sentinel" conf
+  local fresh_topology=$1 name=$2 port
+  port=$(sentinel_port "$name")
+  selected "$name" || return 0
+  already_up "$name" "$port" "$REDIS_START_TIMEOUT" && return 0
+  local dir="$STACK_DIR/$name" conf
   conf="$dir/sentinel.conf"
   mkdir -p "$dir"
   # Sentinel owns this file once it exists (it records replicas, epochs and
@@ -443,18 +476,18 @@ start_redis_sentinel() {
   # a config still naming the old replica as primary would be wrong.
   if [[ -f "$conf" ]] && ((fresh_topology)) &&
     ! grep -q "^sentinel monitor catalog 127.0.0.1 $PORT_REDIS_PRIMARY " "$conf"; then
-    log "sentinel.conf names a different primary (earlier failover); re-seeding it from the template"
+    log "$name: sentinel.conf names a different primary (earlier failover); re-seeding it from the template"
     rm -f "$conf"
   fi
   if [[ ! -f "$conf" ]]; then
     render_template "$INFRA_DIR/redis/sentinel.conf.tmpl" "$conf" \
-      PORT="$PORT_REDIS_SENTINEL" DIR="$dir" PRIMARY_PORT="$PORT_REDIS_PRIMARY"
+      PORT="$port" DIR="$dir" PRIMARY_PORT="$PORT_REDIS_PRIMARY"
   fi
-  ensure_port_free redis-sentinel "$PORT_REDIS_SENTINEL"
+  ensure_port_free "$name" "$port"
   local pid
-  pid=$(start_bg redis-sentinel redis-sentinel "$conf")
-  redis_wait redis-sentinel "$PORT_REDIS_SENTINEL" "$pid"
-  log "started redis-sentinel (pid $pid, port $PORT_REDIS_SENTINEL, monitoring 'catalog')"
+  pid=$(start_bg "$name" redis-sentinel "$conf")
+  redis_wait "$name" "$port" "$pid"
+  log "started $name (pid $pid, port $port, monitoring 'catalog', quorum 2 of 3)"
 }
 
 start_redis() {
@@ -464,7 +497,10 @@ start_redis() {
   fi
   start_redis_node redis-primary primary.conf.tmpl "$PORT_REDIS_PRIMARY"
   start_redis_node redis-replica replica.conf.tmpl "$PORT_REDIS_REPLICA"
-  start_redis_sentinel "$fresh_topology"
+  local n
+  for n in redis-sentinel redis-sentinel-2 redis-sentinel-3; do
+    start_redis_sentinel "$fresh_topology" "$n"
+  done
 }
 
 # ------------------------------------------------------------------ env --
@@ -477,6 +513,7 @@ REDIS_URL=redis://127.0.0.1:$PORT_REDIS_PRIMARY
 REDIS_REPLICA_URL=redis://127.0.0.1:$PORT_REDIS_REPLICA
 REDIS_SENTINEL_HOST=127.0.0.1
 REDIS_SENTINEL_PORT=$PORT_REDIS_SENTINEL
+REDIS_SENTINELS=127.0.0.1:$PORT_REDIS_SENTINEL,127.0.0.1:$PORT_REDIS_SENTINEL_2,127.0.0.1:$PORT_REDIS_SENTINEL_3
 REDIS_SENTINEL_NAME=catalog
 MYSQL_WRITER_HOST=127.0.0.1
 MYSQL_WRITER_PORT=$PORT_HAPROXY_DB_WRITER
@@ -555,6 +592,8 @@ cmd_start() {
   local t0=$SECONDS
 
   start_mariadb
+  start_db_agent a
+  start_db_agent b
   start_haproxy_db
   start_redis
 
@@ -744,16 +783,33 @@ status_sentinel() {
   printf '    catalog primary at %s; %s\n' "${addr:-unknown}" "${info#master0:}"
 }
 
+# What a writer agent answers HAProxy right now ("up#why" / "down#why").
+agent_verdict() {
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && cat <&3' _ "$1" 2>/dev/null || echo unknown
+}
+
 cmd_status() {
+  local n
   COMPONENT=${1:-}
   validate_component
   echo "stack '$STACK_NAME' (offset $STACK_PORT_OFFSET) in $STACK_DIR"
   selected mariadb-a && status_mariadb a
   selected mariadb-b && status_mariadb b
+  for n in a b; do
+    selected "db-agent-$n" || continue
+    if status_line "db-agent-$n" "$(component_port "db-agent-$n")"; then
+      printf '    may mariadb-%s take writes: %s\n' "$n" "$(agent_verdict "$(component_port "db-agent-$n")")"
+    else
+      STATUS_OK=0
+    fi
+  done
   selected haproxy-db && status_haproxy_db
   selected redis-primary && status_redis redis-primary "$PORT_REDIS_PRIMARY"
   selected redis-replica && status_redis redis-replica "$PORT_REDIS_REPLICA"
   selected redis-sentinel && status_sentinel
+  for n in redis-sentinel-2 redis-sentinel-3; do
+    selected "$n" && { status_line "$n" "$(component_port "$n")" || STATUS_OK=0; }
+  done
   if selected redis-primary || selected redis-replica; then
     status_redis_topology
   fi
@@ -801,6 +857,44 @@ cmd_env() {
   esac
 }
 
+# One command on the DB HAProxy's admin socket.
+haproxy_db_cmd() {
+  node -e 'const c = require("net").connect(process.argv[1]);
+    c.on("error", (e) => { console.error(e.message); process.exit(1); });
+    c.end(process.argv[2] + "\n"); c.pipe(process.stdout);' "$STACK_DIR/haproxy-db/haproxy-db.sock" "$1"
+}
+
+# The writer is sticky (infra/haproxy/db.cfg.tmpl): after a failover it stays on the master that took over.
+# `writer a|b` moves it deliberately, and only to a master whose agent says it is not behind its peer.
+cmd_writer() {
+  local to=${1:-} from entry
+  is_running haproxy-db "$PORT_HAPROXY_DB_WRITER" || die "haproxy-db is not running"
+  entry=$(haproxy_db_cmd "show table mysql-writer" | sed -n 's/.*server_key=\([^ ]*\).*/\1/p')
+  from=${entry#mariadb-}
+  if [[ -z "$to" ]]; then
+    echo "writes go to: ${entry:-mariadb-a (no sticky entry yet: the first master that is up)}"
+    for n in a b; do printf '  mariadb-%s: %s\n' "$n" "$(agent_verdict "$(component_port "db-agent-$n")")"; done
+    return 0
+  fi
+  [[ "$to" == a || "$to" == b ]] || die "writer takes a or b"
+  [[ "$to" != "$from" ]] || { log "writes already go to mariadb-$to"; return 0; }
+  local verdict
+  verdict=$(agent_verdict "$(component_port "db-agent-$to")")
+  [[ "$verdict" == up* ]] || die "mariadb-$to may not take writes: ${verdict#*#}"
+  local other=a
+  [[ "$to" == a ]] && other=b
+  # Park the other master for a moment, so the next connection (and the sticky entry) goes to $to.
+  haproxy_db_cmd "set server mysql-writer/mariadb-$other state maint" >/dev/null
+  haproxy_db_cmd "clear table mysql-writer" >/dev/null
+  node -e 'require("net").connect(+process.argv[1], "127.0.0.1").on("connect", function () { this.destroy(); })' \
+    "$PORT_HAPROXY_DB_WRITER"
+  sleep 0.5
+  haproxy_db_cmd "set server mysql-writer/mariadb-$other state ready" >/dev/null
+  # Connections still open to the old writer are cut: from now on only $to takes writes.
+  haproxy_db_cmd "shutdown sessions server mysql-writer/mariadb-$other" >/dev/null
+  log "writes now go to mariadb-$to ($(haproxy_db_cmd "show table mysql-writer" | sed -n 's/.*server_key=\([^ ]*\).*/\1/p'))"
+}
+
 main() {
   local cmd=${1:-}
   (($#)) && shift
@@ -813,6 +907,7 @@ main() {
     stop) cmd_stop "$@" ;;
     status) cmd_status "$@" ;;
     env) cmd_env "$@" ;;
+    writer) cmd_writer "$@" ;;
     -h | --help | help) usage ;;
     *)
       usage >&2

@@ -59,9 +59,13 @@ stack_ports() {
   PORT_HAPROXY_DB_WRITER=$((23316 + o))
   PORT_HAPROXY_DB_READER=$((23317 + o))
   PORT_HAPROXY_DB_STATS=$((23318 + o))
+  PORT_DB_AGENT_A=$((23319 + o))
+  PORT_DB_AGENT_B=$((23320 + o))
   PORT_REDIS_PRIMARY=$((26379 + o))
   PORT_REDIS_REPLICA=$((26380 + o))
   PORT_REDIS_SENTINEL=$((26390 + o))
+  PORT_REDIS_SENTINEL_2=$((26391 + o))
+  PORT_REDIS_SENTINEL_3=$((26392 + o))
   PORT_SERVICE_1=$((28081 + o))
   PORT_SERVICE_2=$((28082 + o))
   # The HTTP cluster must fit in 28080..28179 (offsets step by 100): 28181 would be the service port of
@@ -81,9 +85,13 @@ component_port() {
     mariadb-a) echo "$PORT_MARIADB_A" ;;
     mariadb-b) echo "$PORT_MARIADB_B" ;;
     haproxy-db) echo "$PORT_HAPROXY_DB_WRITER" ;;
+    db-agent-a) echo "$PORT_DB_AGENT_A" ;;
+    db-agent-b) echo "$PORT_DB_AGENT_B" ;;
     redis-primary) echo "$PORT_REDIS_PRIMARY" ;;
     redis-replica) echo "$PORT_REDIS_REPLICA" ;;
     redis-sentinel) echo "$PORT_REDIS_SENTINEL" ;;
+    redis-sentinel-2) echo "$PORT_REDIS_SENTINEL_2" ;;
+    redis-sentinel-3) echo "$PORT_REDIS_SENTINEL_3" ;;
     service-1) echo "$PORT_SERVICE_1" ;;
     service-2) echo "$PORT_SERVICE_2" ;;
     varnish-1) echo "$PORT_VARNISH_1" ;;

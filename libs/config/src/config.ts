@@ -34,6 +34,16 @@ const schema = z.object({
   REDIS_PRODUCT_URL: z.string().url().optional(),
   REDIS_COMMAND_TIMEOUT_MS: int(2_000),
   REDIS_AUTO_PIPELINING: bool(false),
+  /**
+   * Sentinels (`host:port,host:port,...`) that name the product Redis' primary; when set, the service finds
+   * the primary through them and follows a failover by itself, and REDIS_PRODUCT_URL only supplies the
+   * credentials and database. Empty: connect to REDIS_PRODUCT_URL directly (tests with a Redis of their own).
+   */
+  REDIS_SENTINELS: z
+    .string()
+    .regex(/^(\s*[^\s,:]+:\d+\s*(,\s*[^\s,:]+:\d+\s*)*)?$/, 'expected host:port[,host:port...]')
+    .default(''),
+  REDIS_SENTINEL_NAME: z.string().min(1).default('catalog'),
   /** Monitored only (metrics, status): empty disables it. */
   REDIS_REPLICA_URL: z.union([z.literal(''), z.string().url()]).default('redis://127.0.0.1:26380'),
 

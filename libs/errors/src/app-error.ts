@@ -54,8 +54,17 @@ export class PreconditionFailedError extends AppError {
   readonly title = 'Precondition failed';
 }
 
+/** Temporary: the answer carries `Retry-After` (seconds), and a client may try again after it. */
 export class ServiceUnavailableError extends AppError {
   readonly status = 503;
   readonly type = 'unavailable';
   readonly title = 'Service unavailable';
+
+  constructor(
+    detail: string,
+    extensions: Record<string, unknown> = {},
+    readonly retryAfterSeconds = 2,
+  ) {
+    super(detail, extensions);
+  }
 }

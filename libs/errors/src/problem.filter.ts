@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppLogger } from '@app/logger';
-import { AppError } from './app-error';
+import { AppError, ServiceUnavailableError } from './app-error';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem';
 
 /** The one place where errors become problem+json (RFC 9457). */
@@ -40,6 +40,11 @@ export function sendProblem(
   }
   // A handler may have chosen caching for its error (a short-lived 404); everything else is not stored.
   if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+  // Every 503 tells the client when to try again (RFC 9110 Retry-After, in seconds).
+  if (problem.status === 503 && !reply.hasHeader('retry-after')) {
+    const after = error instanceof ServiceUnavailableError ? error.retryAfterSeconds : 2;
+    void reply.header('retry-after', String(after));
+  }
   void reply
     .status(problem.status)
     .header('content-type', PROBLEM_CONTENT_TYPE)

@@ -9,22 +9,70 @@ export const REDIS_PRODUCT = Symbol('REDIS_PRODUCT');
 /** The product Redis' replica, for metrics and status only (null when REDIS_REPLICA_URL is empty). */
 export const REDIS_REPLICA = Symbol('REDIS_REPLICA');
 
+/** Where a record type's Redis is: a URL, or a Sentinel group that names the current primary. */
+export interface RedisTarget {
+  url: string;
+  sentinels?: ReadonlyArray<{ host: string; port: number }>;
+  sentinelName?: string;
+}
+
+/** The product Redis as configured: through the Sentinels when REDIS_SENTINELS is set. */
+export function productRedisTarget(config: AppConfig): RedisTarget {
+  const sentinels = config.REDIS_SENTINELS.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const i = s.lastIndexOf(':');
+      return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+    });
+  return sentinels.length
+    ? { url: config.REDIS_PRODUCT_URL, sentinels, sentinelName: config.REDIS_SENTINEL_NAME }
+    : { url: config.REDIS_PRODUCT_URL };
+}
+
+/**
+ * Through Sentinel, ioredis asks the Sentinels for the primary, checks the ROLE of what it reached (a demoted
+ * primary is refused and the Sentinels asked again), and with failoverDetector drops the connection as soon
+ * as a Sentinel announces +switch-master. A READONLY answer (a primary demoted under an open connection)
+ * reconnects and sends the command again to the new primary: a write never stays on a replica.
+ */
+function sentinelOptions(target: RedisTarget): RedisOptions {
+  if (!target.sentinels?.length) return {};
+  const u = new URL(target.url);
+  return {
+    sentinels: [...target.sentinels],
+    name: target.sentinelName,
+    role: 'master',
+    failoverDetector: true,
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    sentinelRetryStrategy: (times) => Math.min(times * 200, 2_000),
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+  };
+}
+
 export function createRedis(
-  url: string,
+  target: RedisTarget | string,
   name: string,
   logger: AppLogger,
   commandTimeout: number,
   options: RedisOptions = {},
 ): Redis {
   const log = logger.channel('redis');
-  const client = new Redis(url, {
+  const t = typeof target === 'string' ? { url: target } : target;
+  const url = t.sentinels?.length
+    ? `sentinel://${t.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}/${t.sentinelName}`
+    : t.url;
+  const base: RedisOptions = {
     connectionName: `catalog:${name}`,
     commandTimeout,
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
     ...options,
-  });
+  };
+  const client = t.sentinels?.length ? new Redis({ ...base, ...sentinelOptions(t) }) : new Redis(t.url, base);
   // One line when an outage starts and one when it ends, not one per reconnect attempt.
   let downSince = 0;
   let failures = 0;
@@ -92,7 +140,7 @@ export class RedisHealth implements OnApplicationShutdown {
       provide: REDIS_PRODUCT,
       inject: [APP_CONFIG, AppLogger],
       useFactory: (config: AppConfig, logger: AppLogger) =>
-        createRedis(config.REDIS_PRODUCT_URL, 'product', logger, config.REDIS_COMMAND_TIMEOUT_MS, {
+        createRedis(productRedisTarget(config), 'product', logger, config.REDIS_COMMAND_TIMEOUT_MS, {
           // Off by default: measured 20-30 % slower for concurrent MGETs (npm run bench, hot-100).
           enableAutoPipelining: config.REDIS_AUTO_PIPELINING,
         }),

@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import { REDIS_PRODUCT } from '@app/redis';
 
-const ACQUIRE = `
+// allow-oom: a lease is a few bytes, and the outbox relay must keep running when Redis is full (that is
+// when it has work to do).
+const ACQUIRE = `#!lua flags=allow-oom
 local cur = redis.call('GET', KEYS[1])
 if cur == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])

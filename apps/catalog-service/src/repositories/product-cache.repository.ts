@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
-import { REDIS_PRODUCT } from '@app/redis';
+import { REDIS_PRODUCT, redisErrorKind } from '@app/redis';
 
 /** A cached absence: an id that exists nowhere (version 0) or a deleted product (its tombstone version). */
 export const ABSENT = Symbol('absent');
@@ -31,11 +31,17 @@ const BANG = 0x21;
  * in the same script, so "Redis has the new version" and "every node will purge it" happen together or not
  * at all (a crash in between cannot lose a purge). A re-applied state (the relay replaying a row the
  * request already applied) changes nothing and publishes nothing. KEYS: the product keys, then the stream.
- * ARGV: version/doc pairs, tombstone TTL, sku index TTL, stream MAXLEN, node, source.
+ * ARGV: version/doc pairs, tombstone TTL, sku index TTL, stream MAXLEN, node, source, mode.
  * Returns {applied, stream entry id or false}.
+ *
+ * Mode `full` is the normal write. Mode `oom` runs when Redis refused the normal one because memory is full
+ * and nothing volatile is left (APPLY_UNDER_OOM): it replaces keys that exist (about the same memory) and
+ * creates none, so no older version survives in Redis and the ids are still published for the edge purgers;
+ * an id Redis does not hold is read from MySQL until memory is back (a backfill is refused under OOM too).
  */
 const APPLY_VERSIONS = `
 local n = #KEYS - 1
+local full = ARGV[2 * n + 6] ~= 'oom'
 local ttl = tonumber(ARGV[2 * n + 1])
 local skuTtl = tonumber(ARGV[2 * n + 2]) or 0
 local applied = 0
@@ -58,14 +64,16 @@ for i = 1, n do
     end
   end
   local id = string.sub(KEYS[i], 9)
-  if v > cv then
+  if v > cv and not full and not cur then
+    changed[#changed + 1] = id
+  elseif v > cv then
     local oldSku = skuOf(cur)
     local newSku = skuOf(doc)
     if oldSku and oldSku ~= newSku and redis.call('GET', 'sku:' .. oldSku) == id then
       redis.call('SET', 'sku:' .. oldSku, '!0', 'EX', ttl)
     end
     if newSku then
-      if skuTtl > 0 then redis.call('SET', 'sku:' .. newSku, id, 'EX', skuTtl) end
+      if skuTtl > 0 and full then redis.call('SET', 'sku:' .. newSku, id, 'EX', skuTtl) end
       skus[#skus + 1] = newSku
     end
     if doc == '' then
@@ -89,6 +97,9 @@ local entry = redis.call('XADD', KEYS[n + 1], 'MAXLEN', '~', ARGV[2 * n + 3], '*
   'ids', table.concat(changed, ' '), 'skus', table.concat(skus, ' '), 'node', ARGV[2 * n + 4], 'by', ARGV[2 * n + 5])
 return {applied, entry}
 `;
+
+/** The same script, allowed to run while Redis is out of memory (Redis 7 script flags); see mode `oom`. */
+const APPLY_UNDER_OOM = '#!lua flags=allow-oom\n' + APPLY_VERSIONS;
 
 /** Deletes each sku entry only if it still holds the stale id the reader saw (a write may have fixed it). */
 const DROP_STALE_SKUS = `
@@ -122,11 +133,17 @@ export interface ApplyResult {
   changed: number;
   /** Stream entry carrying the ids to purge, or null when nothing changed. */
   invalidation: string | null;
+  /** Redis was full (OOM): existing keys were replaced, none created (reads of the others go to MySQL). */
+  underOom?: boolean;
 }
 
 type RedisWithScripts = Redis & {
   backfillProducts(numKeys: number, ...args: Array<Buffer | string | number>): Promise<number>;
   applyProductVersions(numKeys: number, ...args: Array<string | number>): Promise<[number, string | null]>;
+  applyProductVersionsUnderOom(
+    numKeys: number,
+    ...args: Array<string | number>
+  ): Promise<[number, string | null]>;
   dropStaleSkus(numKeys: number, ...args: string[]): Promise<number>;
 };
 
@@ -139,6 +156,7 @@ export class ProductCacheRepository {
 
   constructor(@Inject(REDIS_PRODUCT) redis: Redis) {
     redis.defineCommand('applyProductVersions', { lua: APPLY_VERSIONS });
+    redis.defineCommand('applyProductVersionsUnderOom', { lua: APPLY_UNDER_OOM });
     redis.defineCommand('backfillProducts', { lua: BACKFILL });
     redis.defineCommand('dropStaleSkus', { lua: DROP_STALE_SKUS });
     this.redis = redis as RedisWithScripts;
@@ -206,13 +224,39 @@ export class ProductCacheRepository {
     const args: Array<string | number> = [];
     for (const s of states) args.push(s.version, s.doc ?? '');
     args.push(opts.tombstoneTtl, opts.skuTtl, opts.streamMaxLen, opts.node, opts.source);
-    const [changed, id] = await this.redis.applyProductVersions(
+    try {
+      const [changed, id] = await this.redis.applyProductVersions(
+        keys.length + 1,
+        ...keys,
+        INVALIDATION_STREAM,
+        ...args,
+        'full',
+      );
+      return { changed, invalidation: id || null };
+    } catch (e) {
+      if (redisErrorKind(e) !== 'oom') throw e;
+    }
+    const [changed, id] = await this.redis.applyProductVersionsUnderOom(
       keys.length + 1,
       ...keys,
       INVALIDATION_STREAM,
       ...args,
+      'oom',
     );
-    return { changed, invalidation: id || null };
+    return { changed, invalidation: id || null, underOom: true };
+  }
+
+  /**
+   * True once the primary's replicas have everything this connection wrote (WAIT), or when it has no replica
+   * connected (then there is nothing to wait for, and a failover has nothing to promote either). The relay
+   * deletes outbox rows only after this, so a Redis failover can never lose an applied write: the rows of
+   * writes the new primary may lack are still in the outbox and get applied to it.
+   */
+  async replicated(timeoutMs: number): Promise<boolean> {
+    const acked = await this.redis.wait(1, timeoutMs);
+    if (acked >= 1) return true;
+    const info = await this.redis.info('replication');
+    return /^connected_slaves:0\r?$/m.test(info);
   }
 
   static skuKey(sku: string): string {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { backOff } from 'exponential-backoff';
 import type { Pool, TypeCast } from 'mysql2';
 import { DataSource, EntityManager } from 'typeorm';
 import { MYSQL_READER, MYSQL_WRITER } from '@app/database';
@@ -31,6 +32,18 @@ export class SkuTaken extends Error {
   }
 }
 export class NotStored extends Error {}
+/**
+ * The writer could not be reached, or lost the connection before COMMIT (nothing was committed), or lost it
+ * during COMMIT and the outcome could not be settled by reading the row back. Temporary: try again.
+ */
+export class WriterUnavailable extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly outcomeUnknown = false,
+  ) {
+    super(`mysql writer unavailable: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}
 
 interface LockedRow {
   id: number;
@@ -41,13 +54,54 @@ interface LockedRow {
 type MysqlCallbackPool = Pick<Pool, 'query'>;
 const docAsBuffer: TypeCast = (field, next) => (field.name === 'doc' ? field.buffer() : next());
 
-const DEADLOCK = 'ER_LOCK_DEADLOCK';
 const DUPLICATE = 'ER_DUP_ENTRY';
+/** A transaction MySQL aborted to break a lock cycle or a lock wait: retried, as MySQL's manual advises. */
+const CONTENTION = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+/** Errors that mean "no usable writer right now" (down, failing over, restarting, read-only). */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'POOL_CLOSED',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
+  'ER_CON_COUNT_ERROR',
+  'ER_OPTION_PREVENTS_STATEMENT',
+  'ER_QUERY_INTERRUPTED',
+]);
 
-function errCode(e: unknown): string | undefined {
-  const err = e as { code?: string; driverError?: { code?: string } };
-  return err?.driverError?.code ?? err?.code;
+function driverError(e: unknown): { code?: string; fatal?: boolean; message?: string } {
+  const err = e as { code?: string; fatal?: boolean; driverError?: { code?: string; fatal?: boolean } };
+  return err?.driverError ?? err ?? {};
 }
+function errCode(e: unknown): string | undefined {
+  return driverError(e).code;
+}
+function unreachable(e: unknown): boolean {
+  const d = driverError(e);
+  return d.fatal === true || (d.code !== undefined && UNREACHABLE.has(d.code));
+}
+/** Two creates of the same id: the loser's plain INSERT hits the primary key, and its retry sees the row. */
+function racedCreate(e: unknown): boolean {
+  return errCode(e) === DUPLICATE && /for key '(?:[^']*\.)?PRIMARY'/.test(String((e as Error).message));
+}
+
+/**
+ * Attempts of one write: contention and a lost writer are retried with full jitter (20 ms doubling, at most
+ * 1 s apart): about 3 s in all, the time the DB HAProxy takes to move writes to the other master. Then the
+ * caller answers 503 with Retry-After.
+ */
+const ATTEMPTS = {
+  numOfAttempts: 6,
+  startingDelay: 20,
+  timeMultiple: 2,
+  maxDelay: 1_000,
+  jitter: 'full',
+} as const;
 
 /**
  * The system of record. Every write bumps the version in a transaction that also writes an outbox row,
@@ -107,21 +161,20 @@ export class ProductRepository {
   }
 
   async upsert(id: number, expect: Expect, build: RowBuilder): Promise<WriteResult> {
-    return this.withRetry(() =>
-      this.writer.transaction(async (em) => {
-        const [cur] = await this.lock(em, [id]);
-        const exists = cur !== undefined && cur.deleted_at === null;
-        if (expect !== undefined && (!exists || (expect !== 'exists' && cur.version !== expect))) {
-          throw new VersionMismatch(exists ? cur.version : null);
-        }
-        const version = (cur?.version ?? 0) + 1;
-        const row = build(version, new Date());
-        await this.assertSkusFree(em, [{ id, sku: row.sku }]);
-        await this.insertRows(em, [{ id, version, row }]);
-        await this.insertOutbox(em, [{ id, version }]);
-        return { id, version, doc: row.doc, created: !exists };
-      }),
-    );
+    const [result] = await this.write(async (em) => {
+      const [cur] = await this.lock(em, [id]);
+      const exists = cur !== undefined && cur.deleted_at === null;
+      if (expect !== undefined && (!exists || (expect !== 'exists' && cur.version !== expect))) {
+        throw new VersionMismatch(exists ? cur.version : null);
+      }
+      const version = (cur?.version ?? 0) + 1;
+      const row = build(version, new Date());
+      await this.assertSkusFree(em, [{ id, sku: row.sku }]);
+      await this.insertRows(em, [{ id, version, row, isNew: cur === undefined }]);
+      await this.insertOutbox(em, [{ id, version }]);
+      return [{ id, version, doc: row.doc, created: !exists }];
+    });
+    return result;
   }
 
   /**
@@ -129,54 +182,52 @@ export class ProductRepository {
    * Throws SkuTaken if any sku belongs to another product.
    */
   async upsertMany(items: ReadonlyArray<{ id: number; build: RowBuilder }>): Promise<WriteResult[]> {
-    return this.withRetry(() =>
-      this.writer.transaction(async (em) => {
-        const locked = new Map(
-          (
-            await this.lock(
-              em,
-              items.map((i) => i.id),
-            )
-          ).map((r) => [Number(r.id), r]),
-        );
-        const now = new Date();
-        const planned = items.map(({ id, build }) => {
-          const cur = locked.get(id);
-          const version = (cur?.version ?? 0) + 1;
-          return {
-            id,
-            version,
-            row: build(version, now),
-            created: cur === undefined || cur.deleted_at !== null,
-          };
-        });
-        await this.assertSkusFree(
-          em,
-          planned.map((p) => ({ id: p.id, sku: p.row.sku })),
-        );
-        await this.insertRows(em, planned);
-        await this.insertOutbox(em, planned);
-        return planned.map((p) => ({ id: p.id, version: p.version, doc: p.row.doc, created: p.created }));
-      }),
-    );
+    return this.write(async (em) => {
+      const locked = new Map(
+        (
+          await this.lock(
+            em,
+            items.map((i) => i.id),
+          )
+        ).map((r) => [Number(r.id), r]),
+      );
+      const now = new Date();
+      const planned = items.map(({ id, build }) => {
+        const cur = locked.get(id);
+        const version = (cur?.version ?? 0) + 1;
+        return {
+          id,
+          version,
+          row: build(version, now),
+          created: cur === undefined || cur.deleted_at !== null,
+          isNew: cur === undefined,
+        };
+      });
+      await this.assertSkusFree(
+        em,
+        planned.map((p) => ({ id: p.id, sku: p.row.sku })),
+      );
+      await this.insertRows(em, planned);
+      await this.insertOutbox(em, planned);
+      return planned.map((p) => ({ id: p.id, version: p.version, doc: p.row.doc, created: p.created }));
+    });
   }
 
   /** Deletes keep a tombstone row (version bumped, document and sku cleared). */
   async softDelete(id: number, expect: Expect): Promise<WriteResult> {
-    return this.withRetry(() =>
-      this.writer.transaction(async (em) => {
-        const [cur] = await this.lock(em, [id]);
-        if (cur === undefined || cur.deleted_at !== null) throw new NotStored();
-        if (typeof expect === 'number' && cur.version !== expect) throw new VersionMismatch(cur.version);
-        const version = cur.version + 1;
-        await em.query(
-          'UPDATE products SET version = ?, doc = NULL, sku = NULL, updated_at = ?, deleted_at = ? WHERE id = ?',
-          [version, new Date(), new Date(), id],
-        );
-        await this.insertOutbox(em, [{ id, version }]);
-        return { id, version, doc: null, created: false };
-      }),
-    );
+    const [result] = await this.write(async (em) => {
+      const [cur] = await this.lock(em, [id]);
+      if (cur === undefined || cur.deleted_at !== null) throw new NotStored();
+      if (typeof expect === 'number' && cur.version !== expect) throw new VersionMismatch(cur.version);
+      const version = cur.version + 1;
+      await em.query(
+        'UPDATE products SET version = ?, doc = NULL, sku = NULL, updated_at = ?, deleted_at = ? WHERE id = ?',
+        [version, new Date(), new Date(), id],
+      );
+      await this.insertOutbox(em, [{ id, version }]);
+      return [{ id, version, doc: null, created: false }];
+    });
+    return result;
   }
 
   private lock(em: EntityManager, ids: readonly number[]): Promise<LockedRow[]> {
@@ -206,18 +257,31 @@ export class ProductRepository {
     }
   }
 
+  /**
+   * Rows this transaction locked are replaced; rows it found absent are inserted with a plain INSERT, so
+   * two concurrent creates of one id cannot both write version 1 (the second hits the primary key and is
+   * retried, then sees the row and writes version 2).
+   */
   private async insertRows(
     em: EntityManager,
-    rows: ReadonlyArray<{ id: number; version: number; row: ProductRow }>,
+    rows: ReadonlyArray<{ id: number; version: number; row: ProductRow; isNew: boolean }>,
   ): Promise<void> {
     const now = new Date();
-    const values = rows.map((r) => [r.id, r.row.sku, r.row.status, r.version, r.row.doc, now, now, null]);
-    await em.query(
-      `INSERT INTO products (id, sku, status, version, doc, created_at, updated_at, deleted_at) VALUES ?
-       ON DUPLICATE KEY UPDATE sku = VALUES(sku), status = VALUES(status), version = VALUES(version),
-         doc = VALUES(doc), updated_at = VALUES(updated_at), deleted_at = NULL`,
-      [values],
-    );
+    const values = (isNew: boolean) =>
+      rows
+        .filter((r) => r.isNew === isNew)
+        .map((r) => [r.id, r.row.sku, r.row.status, r.version, r.row.doc, now, now, null]);
+    const created = values(true);
+    const replaced = values(false);
+    const insert =
+      'INSERT INTO products (id, sku, status, version, doc, created_at, updated_at, deleted_at) VALUES ?';
+    if (created.length) await em.query(insert, [created]);
+    if (replaced.length)
+      await em.query(
+        `${insert} ON DUPLICATE KEY UPDATE sku = VALUES(sku), status = VALUES(status),
+           version = VALUES(version), doc = VALUES(doc), updated_at = VALUES(updated_at), deleted_at = NULL`,
+        [replaced],
+      );
   }
 
   private async insertOutbox(
@@ -229,15 +293,72 @@ export class ProductRepository {
     ]);
   }
 
-  private async withRetry<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
-    for (let i = 1; ; i++) {
-      try {
-        return await fn();
-      } catch (e) {
-        if (errCode(e) === DUPLICATE)
-          throw new SkuTaken(String((e as Error).message.match(/'([^']*)'/)?.[1] ?? ''));
-        if (errCode(e) !== DEADLOCK || i >= attempts) throw e;
-      }
+  /**
+   * One versioned write: a READ COMMITTED transaction (no gap locks, so concurrent creates of new ids do not
+   * deadlock each other; every row it changes is locked by id first), retried on contention and on a lost
+   * writer (ATTEMPTS). A connection lost during COMMIT leaves the outcome open: the rows are read back from
+   * the writer, and a write that did commit is answered as such, never as a failure.
+   */
+  private async write(work: (em: EntityManager) => Promise<WriteResult[]>): Promise<WriteResult[]> {
+    try {
+      return await backOff(() => this.attempt(work), {
+        ...ATTEMPTS,
+        retry: (e: unknown) => CONTENTION.has(errCode(e) ?? '') || racedCreate(e) || e instanceof Retry,
+      });
+    } catch (e) {
+      if (e instanceof Retry) throw new WriterUnavailable(e.cause);
+      if (CONTENTION.has(errCode(e) ?? '')) throw new WriterUnavailable(e);
+      if (errCode(e) === DUPLICATE && !racedCreate(e))
+        throw new SkuTaken(String((e as Error).message.match(/'([^']*)'/)?.[1] ?? ''));
+      throw e;
     }
+  }
+
+  private async attempt(work: (em: EntityManager) => Promise<WriteResult[]>): Promise<WriteResult[]> {
+    let planned: WriteResult[] | undefined;
+    try {
+      return await this.writer.transaction('READ COMMITTED', async (em) => {
+        const result = await work(em);
+        planned = result;
+        return result;
+      });
+    } catch (e) {
+      if (!unreachable(e)) throw e;
+      if (planned === undefined) throw new Retry(e); // nothing was committed: safe to try again
+      const outcome = await this.outcome(planned);
+      if (outcome === 'committed') return planned;
+      if (outcome === 'not-committed') throw new Retry(e);
+      throw new WriterUnavailable(e, true);
+    }
+  }
+
+  /**
+   * Settles a COMMIT whose answer was lost, on the writer HAProxy names now (which has applied everything its
+   * peer committed): `committed` when it holds exactly these versions and documents, `not-committed` when
+   * every row is still below its planned version (safe to try again), `unknown` otherwise. Asked for a few
+   * seconds, as the writer may be failing over; WriterUnavailable when nobody answers.
+   */
+  private async outcome(planned: readonly WriteResult[]): Promise<'committed' | 'not-committed' | 'unknown'> {
+    const rows = await backOff(() => this.findStates(planned.map((p) => p.id)), {
+      ...ATTEMPTS,
+      retry: (e: unknown) => unreachable(e),
+    }).catch((e: unknown) => {
+      throw new WriterUnavailable(e, true);
+    });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const mine = (p: WriteResult) => {
+      const row = byId.get(p.id);
+      return row !== undefined && row.version === p.version && (row.doc ?? null) === (p.doc ?? null);
+    };
+    if (planned.every(mine)) return 'committed';
+    if (planned.every((p) => (byId.get(p.id)?.version ?? 0) < p.version)) return 'not-committed';
+    return 'unknown';
+  }
+}
+
+/** An attempt that failed before COMMIT because the writer was unreachable: nothing was written. */
+class Retry extends Error {
+  constructor(override readonly cause: unknown) {
+    super((cause as Error)?.message ?? String(cause));
   }
 }

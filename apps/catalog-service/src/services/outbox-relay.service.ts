@@ -10,6 +10,8 @@ import { ProductRepository } from '@catalog/repositories/product.repository';
 import { SerialPass } from './serial-pass';
 
 const LEASE = 'outbox-relay';
+/** Below REDIS_COMMAND_TIMEOUT_MS, so a WAIT that runs out is an answer (0 replicas), not a client timeout. */
+const REPLICATION_WAIT_MS = 500;
 
 /**
  * Every node runs the relay; a Redis lease lets one apply at a time. It applies outbox rows older than
@@ -18,6 +20,8 @@ const LEASE = 'outbox-relay';
  *
  * Staleness bound after a crash between commit and Redis update, while any node runs:
  * RELAY_GRACE_MS + RELAY_INTERVAL_MS + RELAY_LEASE_MS (lease of a dead holder expiring) = 8 s by default.
+ * A row is deleted only once the Redis replica confirmed the apply (WAIT), so after a Redis failover the
+ * same bound counts from the moment the new primary takes writes.
  */
 @Injectable()
 export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -87,6 +91,13 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
           this.metrics.redisErrors.inc({ op: 'relay', kind: redisErrorKind(e) });
           throw e;
         });
+      // Rows go only once the Redis replica has what was applied: a failover right now must not lose it.
+      if (!(await this.cache.replicated(REPLICATION_WAIT_MS))) {
+        this.log.warn('redis replica has not confirmed the applied rows; keeping them for the next pass', {
+          rows: entries.length,
+        });
+        break;
+      }
       await this.outbox.remove(entries.map((e) => e.id));
       total += entries.length;
       this.metrics.outboxApplied.inc({ by: 'relay' }, entries.length);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { ConflictError, NotFoundError, PreconditionFailedError } from '@app/errors';
+import { ConflictError, NotFoundError, PreconditionFailedError, ServiceUnavailableError } from '@app/errors';
 import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
 import { redisErrorKind } from '@app/redis';
@@ -16,6 +16,7 @@ import {
   SkuTaken,
   VersionMismatch,
   WriteResult,
+  WriterUnavailable,
 } from '@catalog/repositories/product.repository';
 import { EdgePurgerService } from './edge-purger.service';
 import { productEtag } from './product-read.service';
@@ -115,24 +116,31 @@ export class ProductWriteService {
       );
       return writes.map((w, i) => asResult(valid[i].index, w));
     } catch (e) {
+      if (e instanceof WriterUnavailable) throw writerUnavailable(e);
       if (!(e instanceof SkuTaken)) throw e;
     }
     // A sku conflict fails the whole statement: fall back to one transaction per item to find the culprits.
     const out = [];
+    const rejected = (index: number, id: number, error: string) => ({
+      index,
+      write: undefined,
+      result: { id, result: 'rejected', errors: [error] } as BatchResultDto,
+    });
     for (const { index, item } of valid) {
       try {
         out.push(asResult(index, await this.products.upsert(item.id, undefined, builder(item.id, item))));
       } catch (e) {
-        if (!(e instanceof SkuTaken)) throw e;
-        out.push({
-          index,
-          write: undefined,
-          result: {
-            id: item.id,
-            result: 'rejected',
-            errors: [`sku: ${item.sku} belongs to another product`],
-          } as BatchResultDto,
-        });
+        if (e instanceof SkuTaken) {
+          out.push(rejected(index, item.id, `sku: ${item.sku} belongs to another product`));
+        } else if (e instanceof WriterUnavailable) {
+          // Items written before still stand and are answered as such; the rest are to be sent again.
+          if (!out.some((o) => o.write)) throw writerUnavailable(e);
+          out.push(
+            rejected(index, item.id, 'unavailable: the database is failing over; send this item again'),
+          );
+        } else {
+          throw e;
+        }
       }
     }
     return out;
@@ -151,6 +159,7 @@ export class ProductWriteService {
       }
       if (e instanceof NotStored) throw new NotFoundError(`product ${id} does not exist`);
       if (e instanceof SkuTaken) throw new ConflictError(`sku ${e.sku} belongs to another product`);
+      if (e instanceof WriterUnavailable) throw writerUnavailable(e);
       throw e;
     }
   }
@@ -165,17 +174,25 @@ export class ProductWriteService {
     if (this.config.CATALOG_FAILPOINT === 'after-mysql-commit') process.kill(process.pid, 'SIGKILL');
     let invalidation: string | null = null;
     try {
-      ({ invalidation } = await this.cache.apply(writes, {
+      const applied = await this.cache.apply(writes, {
         tombstoneTtl: this.config.TOMBSTONE_TTL_SECONDS,
         skuTtl: this.config.CACHE_TTL_SECONDS,
         streamMaxLen: this.config.PURGE_STREAM_MAXLEN,
         node: this.config.NODE_NAME,
         source: 'request',
-      }));
+      });
+      invalidation = applied.invalidation;
+      if (applied.underOom) {
+        this.metrics.redisErrors.inc({ op: 'write', kind: 'oom' });
+        this.logger
+          .channel('redis')
+          .warn('redis is full (OOM): existing keys replaced, new ones left to MySQL', {
+            ids: writes.length,
+          });
+      }
     } catch (e) {
       const kind = redisErrorKind(e);
       this.metrics.redisErrors.inc({ op: 'write', kind });
-      // OOM: Redis keeps the previous version until the relay manages to apply this one.
       const log = this.logger.channel('redis');
       (kind === 'oom' ? log.error.bind(log) : log.warn.bind(log))(
         `redis update after commit failed, left to the outbox relay: ${(e as Error).message}`,
@@ -191,6 +208,20 @@ export class ProductWriteService {
         });
     }
   }
+}
+
+/**
+ * The writer is failing over (or down): 503 with Retry-After, never 500. When a COMMIT's answer was lost and
+ * the row could not be read back, the body says that the write may have been stored: a retried PUT is safe.
+ */
+function writerUnavailable(e: WriterUnavailable): ServiceUnavailableError {
+  return new ServiceUnavailableError(
+    e.outcomeUnknown
+      ? 'the database is failing over; this write may have been stored'
+      : 'the database is failing over',
+    { outcomeUnknown: e.outcomeUnknown },
+    2,
+  );
 }
 
 function expectation(pre: Precondition): Expect {
