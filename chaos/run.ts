@@ -76,7 +76,7 @@ const stack = new Stack({
 const log = (s: string) => process.stdout.write(s + '\n');
 
 /** What Ctrl-C must undo: the running experiment's fault and load. */
-const active: { ctx?: Ctx; load?: Load } = {};
+const active: { ctx?: Ctx; load?: Load; aborting?: boolean } = {};
 
 class Monitor {
   private timer?: NodeJS.Timeout;
@@ -398,6 +398,7 @@ async function main(): Promise<number> {
 
   const results: ExperimentResult[] = [];
   for (const [e, i] of chosen) {
+    if (active.aborting) break;
     const r = await runExperiment(e, i);
     results.push(r);
     const verd = verdict(r, quick);
@@ -455,6 +456,7 @@ async function cleanup(): Promise<void> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => {
+    active.aborting = true;
     process.stderr.write(`chaos: ${signal}, undoing the fault and stopping the stack\n`);
     void cleanup().finally(() => process.exit(130));
   });
