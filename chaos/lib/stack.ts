@@ -41,7 +41,7 @@ export class Stack {
    * scripts/stack.sh with the stack's settings, asynchronously (the load keeps running meanwhile); output goes
    * to .stack/<name>/chaos/stack.log. `start` starts whatever is missing, so it is also the heal.
    */
-  sh(args: string[], timeoutMs = 180_000): Promise<{ code: number; ms: number; tail: string }> {
+  sh(args: string[], timeoutMs = 600_000): Promise<{ code: number; ms: number; tail: string }> {
     const logDir = path.join(this.dir, 'chaos');
     fs.mkdirSync(logDir, { recursive: true });
     const logFile = path.join(logDir, 'stack.log');
@@ -59,10 +59,16 @@ export class Stack {
       };
       child.stdout.on('data', collect);
       child.stderr.on('data', collect);
-      const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGTERM');
+      }, timeoutMs);
       child.on('close', (code) => {
         clearTimeout(timer);
-        const tail = out.join('').trim().split('\n').slice(-3).join(' | ');
+        const tail =
+          (timedOut ? `timed out after ${timeoutMs / 1000} s | ` : '') +
+          out.join('').trim().split('\n').slice(-3).join(' | ');
         resolve({ code: code ?? 1, ms: Date.now() - t0, tail });
       });
     });
