@@ -397,10 +397,32 @@ async function main(): Promise<number> {
   );
 
   const results: ExperimentResult[] = [];
+  const date = new Date().toISOString();
+  const meta = {
+    date,
+    quick,
+    command: `npm run chaos${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
+    commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim(),
+    cpus: execFileSync('nproc').toString().trim(),
+    node: process.version,
+    load: `${readers} reader connections (${readRate || 'closed loop'} reads/s of 50 ids over ${PRODUCTS} products, 200 URLs), ${writeRate} PUT/s over ${WRITE_IDS} ids per experiment`,
+    boundMs: BOUND_MS,
+    boundWhy: BOUND_WHY,
+    phases,
+  };
+  const stamp = date.replace(/[:.]/g, '-');
+  const outDir = path.join(ROOT, 'chaos/results');
+  fs.mkdirSync(outDir, { recursive: true });
+  // Written after every experiment, so an interrupted run still leaves what it measured.
+  const write = () => {
+    fs.writeFileSync(path.join(outDir, `${stamp}.md`), renderReport(meta, results, quick));
+    fs.writeFileSync(path.join(outDir, `${stamp}.json`), JSON.stringify({ meta, results }, null, 2));
+  };
   for (const [e, i] of chosen) {
     if (active.aborting) break;
     const r = await runExperiment(e, i);
     results.push(r);
+    write();
     const verd = verdict(r, quick);
     log(
       `  => ${
@@ -420,24 +442,6 @@ async function main(): Promise<number> {
     if (!r.skipped && (r.error || r.recoveryMs === undefined)) await stack.sh(['start']);
   }
 
-  const date = new Date().toISOString();
-  const meta = {
-    date,
-    quick,
-    command: `npm run chaos${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
-    commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim(),
-    cpus: execFileSync('nproc').toString().trim(),
-    node: process.version,
-    load: `${readers} reader connections (${readRate || 'closed loop'} reads/s of 50 ids over ${PRODUCTS} products, 200 URLs), ${writeRate} PUT/s over ${WRITE_IDS} ids per experiment`,
-    boundMs: BOUND_MS,
-    boundWhy: BOUND_WHY,
-    phases,
-  };
-  const stamp = date.replace(/[:.]/g, '-');
-  const outDir = path.join(ROOT, 'chaos/results');
-  fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, `${stamp}.md`), renderReport(meta, results, quick));
-  fs.writeFileSync(path.join(outDir, `${stamp}.json`), JSON.stringify({ meta, results }, null, 2));
   log('\n' + table(results, quick));
   log(`\nreport: chaos/results/${stamp}.md`);
   const safetyFail = results.some((r) => !verdict(r, quick).safety);
