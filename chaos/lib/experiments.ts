@@ -132,7 +132,6 @@ export const EXPERIMENTS: Experiment[] = [
   {
     name: 'node-kill',
     title: 'service node 1 killed (SIGKILL), then restarted',
-    quick: true,
     phases: { faultS: 10 },
     inject: (ctx) => kill(ctx, 'service-1', 'SIGKILL'),
     heal: restart,
