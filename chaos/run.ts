@@ -368,9 +368,11 @@ async function main(): Promise<number> {
   const only = opts.only?.split(',').map((s) => s.trim());
   const unknown = only?.filter((n) => !EXPERIMENTS.some((e) => e.name === n)) ?? [];
   if (unknown.length) throw new Error(`unknown experiment(s): ${unknown.join(', ')} (see --list)`);
-  const chosen = EXPERIMENTS.map((e, i) => [e, i] as const).filter(([e]) =>
-    only ? only.includes(e.name) : !quick || e.quick,
-  );
+  // --only runs its experiments in the order given; each keeps its own id range whatever the order.
+  const all = EXPERIMENTS.map((e, i) => [e, i] as const);
+  const chosen = only
+    ? only.map((n) => all.find(([e]) => e.name === n)!)
+    : all.filter(([e]) => !quick || e.quick);
 
   log(
     `chaos: ${quick ? 'quick' : 'full'} run of ${chosen.map(([e]) => e.name).join(', ')} on stack '${stack.opts.name}' (offset ${stack.opts.offset})`,

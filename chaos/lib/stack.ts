@@ -34,6 +34,8 @@ export class Stack {
       SERVICE_NODES: '2',
       SEED_PRODUCTS: String(this.opts.products),
       LOG_LEVEL: 'info',
+      // a writer agent (node) can take longer than the 10 s default to listen on a busy machine
+      HAPROXY_START_TIMEOUT: process.env.HAPROXY_START_TIMEOUT ?? '60',
     };
   }
 
