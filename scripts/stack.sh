@@ -27,6 +27,8 @@ REDIS_MAXMEMORY="${REDIS_MAXMEMORY:-512mb}"
 MARIADB_START_TIMEOUT="${MARIADB_START_TIMEOUT:-60}"
 REDIS_START_TIMEOUT="${REDIS_START_TIMEOUT:-30}"
 HAPROXY_START_TIMEOUT="${HAPROXY_START_TIMEOUT:-10}"
+# A writer agent is a Node process: on a busy machine it needs longer than HAProxy to listen.
+AGENT_START_TIMEOUT="${AGENT_START_TIMEOUT:-60}"
 
 INFRA_COMPONENTS=(mariadb-a mariadb-b db-agent-a db-agent-b haproxy-db redis-primary redis-replica redis-sentinel redis-sentinel-2 redis-sentinel-3)
 
@@ -343,7 +345,7 @@ start_db_agent() {
   local x=$1 name="db-agent-$1" port self peer
   selected "$name" || return 0
   port=$(component_port "$name")
-  already_up "$name" "$port" "$HAPROXY_START_TIMEOUT" && return 0
+  already_up "$name" "$port" "$AGENT_START_TIMEOUT" && return 0
   local agent="$STACK_ROOT/dist/apps/catalog-service/src/scripts/writer-agent.js"
   [[ -f "$agent" ]] || die "$agent is missing: run npm run build first"
   self="127.0.0.1:$(mdb_port "$x")"
@@ -352,7 +354,7 @@ start_db_agent() {
   local pid
   pid=$(MYSQL_MONITOR_USER=monitor MYSQL_MONITOR_PASSWORD=monitor \
     start_bg "$name" node "$agent" --listen "$port" --self "$self" --peer "$peer")
-  wait_port "$port" "$HAPROXY_START_TIMEOUT" "$pid" ||
+  wait_port "$port" "$AGENT_START_TIMEOUT" "$pid" ||
     die "$name (pid $pid) is not listening on $port; see $STACK_LOG_DIR/$name.log"
   log "started $name (pid $pid, port $port, for mariadb-$x)"
 }

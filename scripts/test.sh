@@ -2,7 +2,7 @@
 # The README's test command. Small tests first, then medium and e2e against a real stack that this script
 # starts (STACK_NAME=test, ports +1000, data in .stack/test) and always stops again, also after a failure.
 # e2e needs root for its keepalived test (network namespaces, test/e2e/vip-failover.sh).
-#   scripts/test.sh [all|unit|medium|e2e]
+#   scripts/test.sh [all|unit|medium|e2e|chaos|bench]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -53,6 +53,15 @@ if [[ $what == all || $what == e2e ]]; then
   SERVICE_NODES=2 SEED_PRODUCTS=1000 FRONT_RATE_LIMIT_KEY=300 scripts/stack.sh start
   e2e=$(find dist-test/test/e2e -name '*.test.js' 2>/dev/null || true)
   [[ -z $e2e ]] || run_tests $e2e
+fi
+if [[ $what == all || $what == chaos ]]; then
+  # The short chaos run (docs/chaos.md) on a stack of its own: faults under load, every acknowledged write
+  # checked. A data-safety failure fails npm test; the overload p99 is reported only in --quick.
+  step "chaos experiments (npm run chaos -- --quick)"
+  scripts/stack.sh stop >/dev/null
+  chaos_stop() { STACK_NAME=chaos-test STACK_PORT_OFFSET=$((STACK_PORT_OFFSET + 1100)) scripts/stack.sh stop; }
+  trap 'step "stopping the chaos stack"; chaos_stop' EXIT
+  CHAOS_STACK_NAME=chaos-test CHAOS_PORT_OFFSET=$((STACK_PORT_OFFSET + 1100)) node dist/chaos/run.js --quick
 fi
 if [[ $what == all || $what == bench ]]; then
   # CI proves the benchmark harness works (a few seconds per scenario); it does not judge the figures.

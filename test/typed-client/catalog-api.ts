@@ -28,7 +28,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** 200 when Redis and the MySQL writer answer and this node's Varnish has applied every purge, 503 otherwise */
+    /** 200 while this node can answer reads (Redis or, without it, the MySQL readers) and its Varnish has applied every purge; 'degraded' when one store is down */
     get: operations['ready'];
     put?: never;
     post?: never;
@@ -528,7 +528,7 @@ export interface operations {
           'application/json': {
             /**
              * @example {
-             *       "mysql": {
+             *       "mysqlReader": {
              *         "status": "up"
              *       },
              *       "redis": {
@@ -559,7 +559,7 @@ export interface operations {
             } | null;
             /**
              * @example {
-             *       "mysql": {
+             *       "mysqlReader": {
              *         "status": "up"
              *       },
              *       "redis": {
@@ -577,6 +577,11 @@ export interface operations {
                 [key: string]: unknown;
               };
             } | null;
+            /**
+             * @description Where this node answers reads from now (mysql: Redis is down, the cold tier serves)
+             * @enum {string}
+             */
+            reads?: 'redis' | 'mysql';
             /**
              * @example ok
              * @enum {string}
@@ -675,7 +680,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description Not ready (a dependency is down, the process is draining, or this node's Varnish is not yet purged) */
+      /** @description Not ready (neither Redis nor the MySQL readers answer, the process is draining, or this node's Varnish is not yet purged) */
       503: {
         headers: {
           [name: string]: unknown;
