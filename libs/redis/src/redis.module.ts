@@ -174,7 +174,10 @@ export class RedisHealth implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.probeClient.disconnect();
-    await this.product.quit().catch(() => this.product.disconnect());
+    await this.product.quit().catch(() => undefined);
+    // Through Sentinel, only disconnect() closes the failover detector's Sentinel subscriptions; without it
+    // the process would stay alive after shutdown.
+    this.product.disconnect();
     this.replica?.disconnect();
   }
 }
