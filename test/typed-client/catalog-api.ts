@@ -599,6 +599,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Through the front HAProxy: readiness is for the load balancers, not for the outside (docs/edge.md) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description Method not allowed */
       405: {
         headers: {

@@ -25,10 +25,16 @@ export class HealthController {
     summary:
       "200 while this node can answer reads (Redis or, without it, the MySQL readers) and its Varnish has applied every purge; 'degraded' when one store is down",
   })
-  @ApiProblems([
-    503,
-    "Not ready (neither Redis nor the MySQL readers answer, the process is draining, or this node's Varnish is not yet purged)",
-  ])
+  @ApiProblems(
+    [
+      403,
+      'Through the front HAProxy: readiness is for the load balancers, not for the outside (docs/edge.md)',
+    ],
+    [
+      503,
+      "Not ready (neither Redis nor the MySQL readers answer, the process is draining, or this node's Varnish is not yet purged)",
+    ],
+  )
   async ready() {
     const r = await this.readiness.check();
     if (!r.ready) throw new ServiceUnavailableError(r.reason, { checks: r.checks });
