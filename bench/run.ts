@@ -24,6 +24,7 @@ import {
 import { runWrk, runWrkWrites, WrkResult, WrkWriteResult, writePaths } from './lib/wrk';
 import { importScenario, ImportResult } from './lib/import';
 import { renderReport, Row, Target } from './lib/report';
+import { rng } from './lib/rng';
 
 const ROOT = path.resolve(__dirname, '../..');
 const DIST = path.join(ROOT, 'dist');
@@ -126,16 +127,6 @@ function sh(cmd: string, args: string[], env: Record<string, string> = {}): stri
   }).toString();
 }
 
-/** Deterministic id lists, so every run asks for the same URLs. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function idLists(count: number, size: number, from: number, span: number, seed: number): number[][] {
   const r = rng(seed);
   return Array.from({ length: count }, () => {

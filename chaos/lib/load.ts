@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
+import { rng } from '../../bench/lib/rng';
 
 export type Kind = 'read' | 'write' | 'create';
 
@@ -166,17 +167,6 @@ export interface LoadOptions {
   writeIds: number[];
   tag: string;
   creates?: { rate: number; firstId: number; connections: number };
-}
-
-/** Deterministic pseudo-random numbers (mulberry32), so every run reads the same URLs. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function bulkPaths(count: number, size: number, from: number, span: number, seed: number): string[] {
