@@ -3,8 +3,11 @@ import { expect } from 'expect';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis from 'ioredis';
 import type { Connection } from 'mysql2/promise';
-import { INVALIDATION_STREAM, ProductCacheRepository } from '@catalog/repositories/product-cache.repository';
-import { OutboxRelayService } from '@catalog/services/outbox-relay.service';
+import {
+  INVALIDATION_STREAM,
+  ProductCacheRepository,
+} from '@catalog/products/repositories/product-cache.repository';
+import { OutboxRelayService } from '@catalog/record-types/services/outbox-relay.service';
 import {
   freshIds,
   mysqlServer,

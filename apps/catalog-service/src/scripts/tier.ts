@@ -7,11 +7,11 @@ import { ConfigError, ConfigModule, loadConfig } from '@app/config';
 import { LoggerModule } from '@app/logger';
 import { MetricsModule } from '@app/metrics';
 import { RedisModule } from '@app/redis';
-import { LeaseRepository } from '@catalog/repositories/lease.repository';
-import { RedisMonitorRepository } from '@catalog/repositories/redis-monitor.repository';
-import { TieringRepository } from '@catalog/repositories/tiering.repository';
-import { RunResult, TieringService, TieringStatus } from '@catalog/services/tiering.service';
-import { WriteRoom, writeRoom } from '@catalog/services/write-room';
+import { LeaseRepository } from '@catalog/tiering/repositories/lease.repository';
+import { RedisMonitorRepository } from '@catalog/tiering/repositories/redis-monitor.repository';
+import { TieringRepository } from '@catalog/tiering/repositories/tiering.repository';
+import { RunResult, TieringService, TieringStatus } from '@catalog/tiering/services/tiering.service';
+import { WriteRoom, writeRoom } from '@catalog/tiering/services/write-room';
 
 const USAGE = `usage: npm run tier -- status|run [--json]
 

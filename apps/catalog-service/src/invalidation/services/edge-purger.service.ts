@@ -2,8 +2,11 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
-import { EdgeCacheRepository } from '@catalog/repositories/edge-cache.repository';
-import { InvalidationEntry, InvalidationRepository } from '@catalog/repositories/invalidation.repository';
+import { EdgeCacheRepository } from '@catalog/invalidation/repositories/edge-cache.repository';
+import {
+  InvalidationEntry,
+  InvalidationRepository,
+} from '@catalog/invalidation/repositories/invalidation.repository';
 
 const BATCH = 500;
 const BLOCK_MS = 1_000;

@@ -4,10 +4,10 @@ import { ConflictError, NotFoundError, PreconditionFailedError, ServiceUnavailab
 import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
 import { redisErrorKind } from '@app/redis';
-import { serializeProduct } from '@catalog/dtos/product-document';
-import { parseBatchItem } from '@catalog/dtos/product-input';
-import type { BatchItemDto, BatchResultDto, ProductInputDto } from '@catalog/dtos/product.dto';
-import { ProductCacheRepository } from '@catalog/repositories/product-cache.repository';
+import { serializeProduct } from '@catalog/products/dtos/product-document';
+import { parseBatchItem } from '@catalog/products/dtos/product-input';
+import type { BatchItemDto, BatchResultDto, ProductInputDto } from '@catalog/products/dtos/product.dto';
+import { ProductCacheRepository } from '@catalog/products/repositories/product-cache.repository';
 import {
   NotStored,
   Expect,
@@ -17,8 +17,8 @@ import {
   VersionMismatch,
   WriteResult,
   WriterUnavailable,
-} from '@catalog/repositories/product.repository';
-import { EdgePurgerService } from './edge-purger.service';
+} from '@catalog/products/repositories/product.repository';
+import { EdgePurgerService } from '@catalog/invalidation/services/edge-purger.service';
 import { productEtag } from './product-read.service';
 
 export interface Precondition {

@@ -22,7 +22,7 @@ import {
   MAX_ATTRIBUTE_STRING,
   MAX_ATTRIBUTES,
   MAX_LOCALES,
-} from './validators';
+} from '@catalog/common/validators';
 
 export const PRODUCT_STATUSES = ['active', 'draft', 'archived'] as const;
 export type ProductStatus = (typeof PRODUCT_STATUSES)[number];

@@ -2,8 +2,8 @@ import { Controller, Get, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck } from '@nestjs/terminus';
 import { ServiceUnavailableError } from '@app/errors';
-import { ReadinessService, StoreCheck } from '@catalog/services/readiness.service';
-import { ApiProblems, LIVE_SCHEMA, READY_SCHEMA } from './api-docs';
+import { ReadinessService, StoreCheck } from '@catalog/health/services/readiness.service';
+import { ApiProblems, LIVE_SCHEMA, READY_SCHEMA } from '@catalog/common/api-docs';
 
 @ApiTags('operations')
 @Controller({ path: 'health', version: VERSION_NEUTRAL })

@@ -3,16 +3,16 @@ import { Counter, Gauge } from 'prom-client';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppLogger } from '@app/logger';
 import { Cached, Metrics } from '@app/metrics';
-import { MysqlMonitorRepository, ReplicationState } from '@catalog/repositories/mysql-monitor.repository';
-import { OutboxRepository } from '@catalog/repositories/outbox.repository';
+import { MysqlMonitorRepository, ReplicationState } from '@catalog/ops/repositories/mysql-monitor.repository';
+import { OutboxRepository } from '@catalog/record-types/repositories/outbox.repository';
 import {
   RedisInstance,
   RedisMonitorRepository,
   RedisStats,
-} from '@catalog/repositories/redis-monitor.repository';
-import { TieringRepository } from '@catalog/repositories/tiering.repository';
-import { TieringService, TieringStatus } from './tiering.service';
-import { WriteRoom, writeRoom } from './write-room';
+} from '@catalog/tiering/repositories/redis-monitor.repository';
+import { TieringRepository } from '@catalog/tiering/repositories/tiering.repository';
+import { TieringService, TieringStatus } from '@catalog/tiering/services/tiering.service';
+import { WriteRoom, writeRoom } from '@catalog/tiering/services/write-room';
 
 const PROBE_TIMEOUT_MS = 2_000;
 /** The write room samples TIERING_SAMPLE_KEYS keys: scrapes reuse it this long (as the tiering estimate). */

@@ -2,12 +2,12 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppLogger } from '@app/logger';
 import { Cached, Metrics } from '@app/metrics';
-import { LeaseRepository } from '@catalog/repositories/lease.repository';
-import { RedisMonitorRepository } from '@catalog/repositories/redis-monitor.repository';
-import { TieringRepository } from '@catalog/repositories/tiering.repository';
+import { LeaseRepository } from '@catalog/tiering/repositories/lease.repository';
+import { RedisMonitorRepository } from '@catalog/tiering/repositories/redis-monitor.repository';
+import { TieringRepository } from '@catalog/tiering/repositories/tiering.repository';
 import { IdlestKeys } from './idlest-keys';
 import { Budget, budgetOf, estimatePersistent, jitteredTtl, PersistentEstimate } from './tiering-budget';
-import { SerialPass } from './serial-pass';
+import { SerialPass } from '@catalog/common/serial-pass';
 
 const LEASE = 'tiering';
 /** Keys per demotion script: each script holds Redis ~0.2 ms (the check and EXPIRE must be atomic). */

@@ -4,7 +4,7 @@ import { Controller, Get, Module, NotFoundException } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiOkResponse, ApiOperation, ApiProperty, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { ApiDeprecatedProperty } from '@catalog/dtos/api-deprecated-property';
+import { ApiDeprecatedProperty } from './api-deprecated-property';
 import { API_VERSIONING } from '@catalog/openapi';
 import { Deprecated, deprecationHeaders } from './deprecation';
 

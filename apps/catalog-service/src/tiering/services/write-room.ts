@@ -1,5 +1,5 @@
-import type { RedisStats } from '@catalog/repositories/redis-monitor.repository';
-import type { KeySample } from '@catalog/repositories/tiering.repository';
+import type { RedisStats } from '@catalog/tiering/repositories/redis-monitor.repository';
+import type { KeySample } from '@catalog/tiering/repositories/tiering.repository';
 
 /**
  * What a Redis can still take before it refuses writes with OOM, as bin/check_catalog_redis judges it:

@@ -5,16 +5,16 @@ import { ServiceUnavailableError } from '@app/errors';
 import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
 import { redisErrorKind } from '@app/redis';
-import { hasSku, versionOf } from '@catalog/dtos/product-document';
+import { hasSku, versionOf } from '@catalog/products/dtos/product-document';
 import {
   ABSENT,
   CacheEntry,
   ProductCacheRepository,
   SkuEntry,
-} from '@catalog/repositories/product-cache.repository';
-import { ProductRepository } from '@catalog/repositories/product.repository';
-import { MissCoalescer } from './miss-coalescer';
-import { isBreakerRefusal, StoreBreakers } from './store-breaker';
+} from '@catalog/products/repositories/product-cache.repository';
+import { ProductRepository } from '@catalog/products/repositories/product.repository';
+import { MissCoalescer } from '@catalog/record-types/services/miss-coalescer';
+import { isBreakerRefusal, StoreBreakers } from '@catalog/health/services/store-breaker';
 
 export type Tier = 'redis' | 'mysql';
 

@@ -27,7 +27,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { NotFoundError, ValidationError } from '@app/errors';
-import { ApiKeyGuard, RequireScope } from '@catalog/auth/api-key.guard';
+import { ApiKeyGuard, RequireScope } from '@catalog/common/api-key.guard';
 import {
   ID_LIST_SCHEMA,
   ID_SCHEMA,
@@ -37,8 +37,8 @@ import {
   parseSkuList,
   requireId,
   SKU_LIST_SCHEMA,
-} from '@catalog/dtos/ids';
-import { parseProductInput } from '@catalog/dtos/product-input';
+} from '@catalog/common/ids';
+import { parseProductInput } from '@catalog/products/dtos/product-input';
 import {
   BatchRequestDto,
   BatchResponseDto,
@@ -46,11 +46,11 @@ import {
   ProductInputDto,
   ProductListDto,
   ProductSkuListDto,
-} from '@catalog/dtos/product.dto';
-import { productEtag, ProductReadService } from '@catalog/services/product-read.service';
-import { ProductWriteService } from '@catalog/services/product-write.service';
-import { ApiProblems } from './api-docs';
-import { cacheControl, etagMatches, parseIfMatch, setReadHeaders } from './http-caching';
+} from '@catalog/products/dtos/product.dto';
+import { productEtag, ProductReadService } from '@catalog/products/services/product-read.service';
+import { ProductWriteService } from '@catalog/products/services/product-write.service';
+import { ApiProblems } from '@catalog/common/api-docs';
+import { cacheControl, etagMatches, parseIfMatch, setReadHeaders } from '@catalog/common/http-caching';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const CACHE_HEADERS = {

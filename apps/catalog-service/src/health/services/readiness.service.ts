@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DatabaseHealth } from '@app/database';
 import { ProbeResult, RedisHealth } from '@app/redis';
-import { EdgePurgerService } from './edge-purger.service';
+import { EdgePurgerService } from '@catalog/invalidation/services/edge-purger.service';
 import { LifecycleService } from './lifecycle.service';
 import { BreakerState, StoreBreakers } from './store-breaker';
 

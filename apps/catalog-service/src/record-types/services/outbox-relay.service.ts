@@ -3,11 +3,11 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
 import { redisErrorKind } from '@app/redis';
-import { LeaseRepository } from '@catalog/repositories/lease.repository';
-import { OutboxRepository } from '@catalog/repositories/outbox.repository';
-import { ProductCacheRepository } from '@catalog/repositories/product-cache.repository';
-import { ProductRepository } from '@catalog/repositories/product.repository';
-import { SerialPass } from './serial-pass';
+import { LeaseRepository } from '@catalog/tiering/repositories/lease.repository';
+import { OutboxRepository } from '@catalog/record-types/repositories/outbox.repository';
+import { ProductCacheRepository } from '@catalog/products/repositories/product-cache.repository';
+import { ProductRepository } from '@catalog/products/repositories/product.repository';
+import { SerialPass } from '@catalog/common/serial-pass';
 
 const LEASE = 'outbox-relay';
 /** Below REDIS_COMMAND_TIMEOUT_MS, so a WAIT that runs out is an answer (0 replicas), not a client timeout. */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import { expect } from 'expect';
-import type { RedisStats } from '@catalog/repositories/redis-monitor.repository';
+import type { RedisStats } from '@catalog/tiering/repositories/redis-monitor.repository';
 import { writeRoom } from './write-room';
 
 const stats = (s: Partial<RedisStats>): RedisStats => ({

@@ -3,11 +3,11 @@ import { expect } from 'expect';
 import { loadConfig } from '@app/config';
 import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
-import type { EdgeCacheRepository } from '@catalog/repositories/edge-cache.repository';
+import type { EdgeCacheRepository } from '@catalog/invalidation/repositories/edge-cache.repository';
 import type {
   InvalidationEntry,
   InvalidationRepository,
-} from '@catalog/repositories/invalidation.repository';
+} from '@catalog/invalidation/repositories/invalidation.repository';
 import { compareStreamIds, EdgePurgerService } from './edge-purger.service';
 
 class FakeStream {

@@ -1,4 +1,4 @@
-import type { KeySample } from '@catalog/repositories/tiering.repository';
+import type { KeySample } from '@catalog/tiering/repositories/tiering.repository';
 
 export interface Budget {
   bytes: number;

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import { ProblemDto } from '@catalog/dtos/problem.dto';
+import { ProblemDto } from './problem.dto';
 
 const PROBLEM = 'application/problem+json';
 

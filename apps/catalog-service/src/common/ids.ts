@@ -1,5 +1,5 @@
 import { ValidationError } from '@app/errors';
-import { MAX_PRODUCT_ID, SKU } from './product.dto';
+import { MAX_PRODUCT_ID, SKU } from '@catalog/products/dtos/product.dto';
 
 const DIGITS = /^[1-9][0-9]{0,15}$/;
 /** The largest list a read takes (the v1 promise); MAX_IDS configures the same limit at run time. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { REDIS_PRODUCT } from '@app/redis';
-import { INVALIDATION_STREAM } from './product-cache.repository';
+import { INVALIDATION_STREAM } from '@catalog/products/repositories/product-cache.repository';
 
 export interface InvalidationEntry {
   /** Stream entry id, `<ms>-<seq>`: the position a purger records once it has purged this entry. */
