@@ -7,9 +7,9 @@ import { ConfigError, ConfigModule, loadConfig } from '@app/config';
 import { LoggerModule } from '@app/logger';
 import { MetricsModule } from '@app/metrics';
 import { RedisModule } from '@app/redis';
-import { LeaseRepository } from '@catalog/tiering/repositories/lease.repository';
 import { RedisMonitorRepository } from '@catalog/tiering/repositories/redis-monitor.repository';
 import { TieringRepository } from '@catalog/tiering/repositories/tiering.repository';
+import { TieringModule } from '@catalog/tiering/tiering.module';
 import { RunResult, TieringService, TieringStatus } from '@catalog/tiering/services/tiering.service';
 import { WriteRoom, writeRoom } from '@catalog/tiering/services/write-room';
 
@@ -94,8 +94,7 @@ async function main(): Promise<void> {
   const config = { ...loadConfig(), TIERING_ENABLED: false, LOG_STDOUT: false };
 
   @Module({
-    imports: [ConfigModule.forRoot(config), LoggerModule, MetricsModule, RedisModule],
-    providers: [TieringService, TieringRepository, RedisMonitorRepository, LeaseRepository],
+    imports: [ConfigModule.forRoot(config), LoggerModule, MetricsModule, RedisModule, TieringModule],
   })
   class TierCliModule {}
 

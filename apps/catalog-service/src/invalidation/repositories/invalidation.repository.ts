@@ -1,18 +1,17 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { REDIS_PRODUCT } from '@app/redis';
-import { INVALIDATION_STREAM } from '@catalog/products/repositories/product-cache.repository';
+import { INVALIDATION_STREAM } from '../invalidation-stream';
 
 export interface InvalidationEntry {
   /** Stream entry id, `<ms>-<seq>`: the position a purger records once it has purged this entry. */
   id: string;
-  productIds: number[];
-  /** Skus the written products now carry: purges cached by-sku answers that said "missing". */
-  skus?: string[];
+  /** Edge cache tags of the records it changed (and of the unique values they now carry). */
+  tags: string[];
 }
 
 /**
- * The invalidation stream (written by ProductCacheRepository.apply in the same script as the Redis update)
+ * The invalidation stream (written by RecordCacheRepository.apply in the same script as the Redis update)
  * and each node's purge position in it (`purge:pos:<node>`: position + appliedAt, the per-node record that
  * purges were applied).
  */
@@ -64,7 +63,11 @@ export class InvalidationRepository implements OnApplicationShutdown {
         const i = fields.indexOf(name);
         return i >= 0 ? fields[i + 1].split(' ').filter((s) => s !== '') : [];
       };
-      return { id, productIds: list('ids').map(Number), skus: list('skus') };
+      const tags = list('tags');
+      // Entries written by the release before record types carry product ids and skus only.
+      if (tags.length === 0 && fields.indexOf('type') < 0)
+        tags.push(...list('ids').map((i) => `product:${i}`), ...list('skus').map((s) => `sku:${s}`));
+      return { id, tags };
     });
   }
 

@@ -73,9 +73,9 @@ describe(EdgePurgerService.name, () => {
     const stream = new FakeStream();
     stream.saved.set('node-1', '0-1');
     stream.entries = [
-      { id: '0-1', productIds: [9] },
-      { id: '5-0', productIds: [1, 2] },
-      { id: '6-0', productIds: [2, 3] },
+      { id: '0-1', tags: ['product:9'] },
+      { id: '5-0', tags: ['product:1', 'product:2'] },
+      { id: '6-0', tags: ['product:2', 'product:3'] },
     ];
     const varnish = new FakeVarnish();
     const p = purger(stream, varnish);
@@ -88,7 +88,7 @@ describe(EdgePurgerService.name, () => {
   it('keeps its position and retries the same entries while Varnish is down', async () => {
     const stream = new FakeStream();
     stream.saved.set('node-1', '0-0');
-    stream.entries = [{ id: String(Date.now() - 5_000) + '-0', productIds: [7] }];
+    stream.entries = [{ id: String(Date.now() - 5_000) + '-0', tags: ['product:7'] }];
     const varnish = new FakeVarnish();
     varnish.down = true;
     const p = purger(stream, varnish, { PURGE_READY_MAX_LAG_MS: '1000' });
@@ -106,12 +106,12 @@ describe(EdgePurgerService.name, () => {
   it('is not ready when entries it read wait longer than the allowed lag', async () => {
     const stream = new FakeStream();
     stream.saved.set('node-1', '1-0');
-    stream.entries = [{ id: '1-0', productIds: [1] }];
+    stream.entries = [{ id: '1-0', tags: ['product:1'] }];
     const varnish = new FakeVarnish();
     const p = purger(stream, varnish, { PURGE_READY_MAX_LAG_MS: '1000' });
     await p.step(0);
     expect(p.ready()).toBe(true);
-    stream.entries.push({ id: `${Date.now() - 3_000}-0`, productIds: [2] });
+    stream.entries.push({ id: `${Date.now() - 3_000}-0`, tags: ['product:2'] });
     varnish.down = true;
     await expect(p.step(0)).rejects.toThrow();
     expect(p.state()).toBe('lagging');
@@ -119,7 +119,7 @@ describe(EdgePurgerService.name, () => {
 
   it('purges everything and starts at the end when it has no recorded position', async () => {
     const stream = new FakeStream();
-    stream.entries = [{ id: '3-0', productIds: [1] }];
+    stream.entries = [{ id: '3-0', tags: ['product:1'] }];
     const varnish = new FakeVarnish();
     const p = purger(stream, varnish);
     await p.step(0);
@@ -133,7 +133,7 @@ describe(EdgePurgerService.name, () => {
     const stream = new FakeStream();
     stream.saved.set('node-1', '2-0');
     stream.trimmed = '4-0';
-    stream.entries = [{ id: '5-0', productIds: [1] }];
+    stream.entries = [{ id: '5-0', tags: ['product:1'] }];
     const varnish = new FakeVarnish();
     const p = purger(stream, varnish);
     await p.step(0);
@@ -148,7 +148,7 @@ describe(EdgePurgerService.name, () => {
     const p = purger(stream, varnish);
     await p.step(0);
     const waiting = p.waitFor('8-0', 5_000);
-    stream.entries = [{ id: '8-0', productIds: [4] }];
+    stream.entries = [{ id: '8-0', tags: ['product:4'] }];
     await p.step(0);
     expect(await waiting).toBe(true);
     expect(await p.waitFor('9-0', 20)).toBe(false);

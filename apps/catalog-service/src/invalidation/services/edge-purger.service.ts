@@ -142,13 +142,9 @@ export class EdgePurgerService implements OnApplicationBootstrap, OnApplicationS
     }
     this.pending = entries;
     this.pendingSince ??= timeOfStreamId(entries[0].id);
-    // product:{id} for every answer that holds the product; sku:{sku} for by-sku answers that said "missing".
-    const tags = [
-      ...new Set([
-        ...entries.flatMap((e) => e.productIds.map((id) => `product:${id}`)),
-        ...entries.flatMap((e) => (e.skus ?? []).map((sku) => `sku:${sku}`)),
-      ]),
-    ];
+    // Each record type's tag of every record written (product:{id}), and the unique values' tags
+    // (sku:{sku}) for answers by that value that said "missing".
+    const tags = [...new Set(entries.flatMap((e) => e.tags))];
     try {
       await this.edge.purge(tags);
     } catch (e) {

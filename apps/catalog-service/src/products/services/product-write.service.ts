@@ -1,24 +1,20 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '@app/config';
-import { ConflictError, NotFoundError, PreconditionFailedError, ServiceUnavailableError } from '@app/errors';
-import { AppLogger } from '@app/logger';
+import { Injectable } from '@nestjs/common';
+import { ConflictError, NotFoundError, PreconditionFailedError } from '@app/errors';
 import { Metrics } from '@app/metrics';
-import { redisErrorKind } from '@app/redis';
 import { serializeProduct } from '@catalog/products/dtos/product-document';
 import { parseBatchItem } from '@catalog/products/dtos/product-input';
 import type { BatchItemDto, BatchResultDto, ProductInputDto } from '@catalog/products/dtos/product.dto';
-import { ProductCacheRepository } from '@catalog/products/repositories/product-cache.repository';
 import {
-  NotStored,
   Expect,
-  ProductRepository,
-  RowBuilder,
-  SkuTaken,
+  NotStored,
+  UniqueTaken,
   VersionMismatch,
   WriteResult,
   WriterUnavailable,
-} from '@catalog/products/repositories/product.repository';
-import { EdgePurgerService } from '@catalog/invalidation/services/edge-purger.service';
+} from '@catalog/record-types/repositories/versioned-writer';
+import { ProductCacheRepository } from '../repositories/product-cache.repository';
+import { ProductRepository, RowBuilder } from '../repositories/product.repository';
+import { RecordWrites, writerUnavailable } from '@catalog/record-types/services/record-writes.service';
 import { productEtag } from './product-read.service';
 
 export interface Precondition {
@@ -43,10 +39,8 @@ export class ProductWriteService {
   constructor(
     private readonly products: ProductRepository,
     private readonly cache: ProductCacheRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly recordWrites: RecordWrites,
     private readonly metrics: Metrics,
-    private readonly logger: AppLogger,
-    private readonly purger: EdgePurgerService,
   ) {}
 
   async put(id: number, input: ProductInputDto, pre: Precondition): Promise<WriteResult> {
@@ -55,14 +49,14 @@ export class ProductWriteService {
       id,
       pre,
     );
-    await this.afterCommit([result]);
+    await this.recordWrites.afterCommit(this.cache, [result]);
     this.metrics.writes.inc({ type: 'product', outcome: result.created ? 'created' : 'replaced' });
     return result;
   }
 
   async delete(id: number, pre: Precondition): Promise<void> {
     const result = await this.translate(() => this.products.softDelete(id, expectation(pre)), id, pre);
-    await this.afterCommit([result]);
+    await this.recordWrites.afterCommit(this.cache, [result]);
     this.metrics.writes.inc({ type: 'product', outcome: 'deleted' });
   }
 
@@ -98,7 +92,7 @@ export class ProductWriteService {
     const written = await this.writeValid(valid);
     for (const { index, result } of written) results[index] = result;
     const committed = written.flatMap((w) => (w.write ? [w.write] : []));
-    await this.afterCommit(committed);
+    await this.recordWrites.afterCommit(this.cache, committed);
     for (const r of results) this.metrics.writes.inc({ type: 'product', outcome: r.result });
     return results;
   }
@@ -117,7 +111,7 @@ export class ProductWriteService {
       return writes.map((w, i) => asResult(valid[i].index, w));
     } catch (e) {
       if (e instanceof WriterUnavailable) throw writerUnavailable(e);
-      if (!(e instanceof SkuTaken)) throw e;
+      if (!(e instanceof UniqueTaken)) throw e;
     }
     // A sku conflict fails the whole statement: fall back to one transaction per item to find the culprits.
     const out = [];
@@ -130,7 +124,7 @@ export class ProductWriteService {
       try {
         out.push(asResult(index, await this.products.upsert(item.id, undefined, builder(item.id, item))));
       } catch (e) {
-        if (e instanceof SkuTaken) {
+        if (e instanceof UniqueTaken) {
           out.push(rejected(index, item.id, `sku: ${item.sku} belongs to another product`));
         } else if (e instanceof WriterUnavailable) {
           // Items written before still stand and are answered as such; the rest are to be sent again.
@@ -158,70 +152,11 @@ export class ProductWriteService {
         );
       }
       if (e instanceof NotStored) throw new NotFoundError(`product ${id} does not exist`);
-      if (e instanceof SkuTaken) throw new ConflictError(`sku ${e.sku} belongs to another product`);
+      if (e instanceof UniqueTaken) throw new ConflictError(`sku ${e.value} belongs to another product`);
       if (e instanceof WriterUnavailable) throw writerUnavailable(e);
       throw e;
     }
   }
-
-  /**
-   * Best effort: what fails here stays in the outbox and the relay applies it within its bound. The Redis
-   * update also publishes the invalidation every node's purger reads; the answer waits (up to PURGE_WAIT_MS)
-   * until this node's own Varnish has purged it, so a client reading back through the same node sees its write.
-   */
-  private async afterCommit(writes: readonly WriteResult[]): Promise<void> {
-    if (writes.length === 0) return;
-    if (this.config.CATALOG_FAILPOINT === 'after-mysql-commit') process.kill(process.pid, 'SIGKILL');
-    let invalidation: string | null = null;
-    try {
-      const applied = await this.cache.apply(writes, {
-        tombstoneTtl: this.config.TOMBSTONE_TTL_SECONDS,
-        skuTtl: this.config.CACHE_TTL_SECONDS,
-        streamMaxLen: this.config.PURGE_STREAM_MAXLEN,
-        node: this.config.NODE_NAME,
-        source: 'request',
-      });
-      invalidation = applied.invalidation;
-      if (applied.underOom) {
-        this.metrics.redisErrors.inc({ op: 'write', kind: 'oom' });
-        this.logger
-          .channel('redis')
-          .warn('redis is full (OOM): existing keys replaced, new ones left to MySQL', {
-            ids: writes.length,
-          });
-      }
-    } catch (e) {
-      const kind = redisErrorKind(e);
-      this.metrics.redisErrors.inc({ op: 'write', kind });
-      const log = this.logger.channel('redis');
-      (kind === 'oom' ? log.error.bind(log) : log.warn.bind(log))(
-        `redis update after commit failed, left to the outbox relay: ${(e as Error).message}`,
-        { ids: writes.length, kind },
-      );
-    }
-    if (invalidation !== null && !(await this.purger.waitFor(invalidation, this.config.PURGE_WAIT_MS))) {
-      this.logger
-        .channel('invalidation')
-        .warn(`answering before this node's purge (waited ${this.config.PURGE_WAIT_MS} ms)`, {
-          invalidation,
-          ids: writes.length,
-        });
-    }
-  }
-}
-
-/**
- * The writer is failing over (or down): 503 with Retry-After, never 500. When a COMMIT's answer was lost and
- * the row could not be read back, the body says that the write may have been stored: a retried PUT is safe.
- */
-function writerUnavailable(e: WriterUnavailable): ServiceUnavailableError {
-  return new ServiceUnavailableError(
-    e.outcomeUnknown
-      ? 'the database is failing over; this write may have been stored'
-      : 'the database is failing over',
-    { outcomeUnknown: e.outcomeUnknown },
-    2,
-  );
 }
 
 function expectation(pre: Precondition): Expect {

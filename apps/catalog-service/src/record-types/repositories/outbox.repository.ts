@@ -4,23 +4,30 @@ import { MYSQL_WRITER } from '@app/database';
 
 export interface OutboxEntry {
   id: number;
+  recordType: string;
   recordId: number;
   version: number;
 }
 
-/** Outbox rows are written by ProductRepository inside each write's transaction; the relay drains them. */
+/** Outbox rows are written by VersionedWriter inside each write's transaction; the relay drains them. */
 @Injectable()
 export class OutboxRepository {
   constructor(@Inject(MYSQL_WRITER) private readonly writer: DataSource) {}
 
   async pending(olderThanMs: number, limit: number): Promise<OutboxEntry[]> {
-    const rows: Array<{ id: number; record_id: number; version: number }> = await this.writer.query(
-      `SELECT id, record_id, version FROM outbox
-       WHERE record_type = 'product' AND created_at <= NOW(3) - INTERVAL ? MICROSECOND
+    const rows: Array<{ id: number; record_type: string; record_id: number; version: number }> =
+      await this.writer.query(
+        `SELECT id, record_type, record_id, version FROM outbox
+       WHERE created_at <= NOW(3) - INTERVAL ? MICROSECOND
        ORDER BY id LIMIT ?`,
-      [olderThanMs * 1000, limit],
-    );
-    return rows.map((r) => ({ id: Number(r.id), recordId: Number(r.record_id), version: r.version }));
+        [olderThanMs * 1000, limit],
+      );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      recordType: r.record_type,
+      recordId: Number(r.record_id),
+      version: r.version,
+    }));
   }
 
   async remove(ids: readonly number[]): Promise<void> {

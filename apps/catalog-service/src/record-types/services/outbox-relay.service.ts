@@ -4,10 +4,11 @@ import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
 import { redisErrorKind } from '@app/redis';
 import { LeaseRepository } from '@catalog/tiering/repositories/lease.repository';
-import { OutboxRepository } from '@catalog/record-types/repositories/outbox.repository';
-import { ProductCacheRepository } from '@catalog/products/repositories/product-cache.repository';
-import { ProductRepository } from '@catalog/products/repositories/product.repository';
 import { SerialPass } from '@catalog/common/serial-pass';
+import { RecordTypeRegistry } from '../record-type.registry';
+import { OutboxEntry, OutboxRepository } from '../repositories/outbox.repository';
+import { VersionedWriter } from '../repositories/versioned-writer';
+import { RecordWrites } from './record-writes.service';
 
 const LEASE = 'outbox-relay';
 /** Below REDIS_COMMAND_TIMEOUT_MS, so a WAIT that runs out is an answer (0 replicas), not a client timeout. */
@@ -35,8 +36,9 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
 
   constructor(
     private readonly outbox: OutboxRepository,
-    private readonly products: ProductRepository,
-    private readonly cache: ProductCacheRepository,
+    private readonly versioned: VersionedWriter,
+    private readonly registry: RecordTypeRegistry,
+    private readonly writes: RecordWrites,
     private readonly leases: LeaseRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
@@ -77,40 +79,59 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     for (;;) {
       const entries = await this.outbox.pending(graceMs, this.config.RELAY_BATCH);
       if (entries.length === 0) break;
-      const states = await this.products.findStates([...new Set(entries.map((e) => e.recordId))]);
-      // Whatever this changes in Redis is also published for the edge purgers (same script).
-      const { changed, invalidation } = await this.cache
-        .apply(states, {
-          tombstoneTtl: this.config.TOMBSTONE_TTL_SECONDS,
-          skuTtl: this.config.CACHE_TTL_SECONDS,
-          streamMaxLen: this.config.PURGE_STREAM_MAXLEN,
-          node: this.config.NODE_NAME,
-          source: 'relay',
-        })
-        .catch((e: unknown) => {
-          this.metrics.redisErrors.inc({ op: 'relay', kind: redisErrorKind(e) });
-          throw e;
-        });
-      // Rows go only once the Redis replica has what was applied: a failover right now must not lose it.
-      if (!(await this.cache.replicated(REPLICATION_WAIT_MS))) {
-        this.log.warn('redis replica has not confirmed the applied rows; keeping them for the next pass', {
-          rows: entries.length,
-        });
-        break;
-      }
-      await this.outbox.remove(entries.map((e) => e.id));
-      total += entries.length;
-      this.metrics.outboxApplied.inc({ by: 'relay' }, entries.length);
-      if (changed > 0)
-        this.log.warn('relay repaired redis keys a writer had not updated', {
-          changed,
-          rows: entries.length,
-          invalidation,
-        });
-      if (entries.length < this.config.RELAY_BATCH) break;
+      const done = await this.applyEntries(entries);
+      if (done.length === 0) break;
+      await this.outbox.remove(done);
+      total += done.length;
+      this.metrics.outboxApplied.inc({ by: 'relay' }, done.length);
+      if (entries.length < this.config.RELAY_BATCH || done.length < entries.length) break;
       await this.leases.acquire(LEASE, this.config.NODE_NAME, this.config.RELAY_LEASE_MS);
     }
     if (total > 0) this.log.debug('relay pass applied outbox rows', { rows: total });
     return total;
+  }
+
+  /**
+   * Applies a batch of rows, each record type's through its own cache repository (whatever this changes in
+   * Redis is also published for the edge purgers, same script). Returns the ids of the rows that may go:
+   * only once that type's Redis replica has what was applied, so a failover right now cannot lose it.
+   */
+  private async applyEntries(entries: readonly OutboxEntry[]): Promise<number[]> {
+    const byType = new Map<string, OutboxEntry[]>();
+    for (const e of entries) byType.set(e.recordType, [...(byType.get(e.recordType) ?? []), e]);
+    const done: number[] = [];
+    for (const [name, rows] of byType) {
+      const cache = this.registry.cacheOf(name);
+      if (!cache) {
+        this.log.warn('outbox rows of a record type this node does not serve; kept', {
+          name,
+          rows: rows.length,
+        });
+        continue;
+      }
+      const states = await this.versioned.findStates(cache.type, [...new Set(rows.map((e) => e.recordId))]);
+      const { changed, invalidation } = await cache
+        .apply(states, this.writes.applyOptions(cache.type, 'relay'))
+        .catch((e: unknown) => {
+          this.metrics.redisErrors.inc({ op: 'relay', kind: redisErrorKind(e) });
+          throw e;
+        });
+      if (!(await cache.replicated(REPLICATION_WAIT_MS))) {
+        this.log.warn('redis replica has not confirmed the applied rows; keeping them for the next pass', {
+          type: name,
+          rows: rows.length,
+        });
+        continue;
+      }
+      done.push(...rows.map((e) => e.id));
+      if (changed > 0)
+        this.log.warn('relay repaired redis keys a writer had not updated', {
+          type: name,
+          changed,
+          rows: rows.length,
+          invalidation,
+        });
+    }
+    return done;
   }
 }
