@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '@app/config';
+import { ENTITIES } from './entities';
 import { ProductsAndOutbox1732300000000 } from './migrations/1732300000000-products-and-outbox';
 
 export const MIGRATIONS = [ProductsAndOutbox1732300000000];
@@ -19,6 +20,7 @@ export function createDataSource(config: AppConfig, role: MysqlRole): DataSource
     timezone: 'Z',
     synchronize: false,
     migrationsRun: false,
+    entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     logging: false,

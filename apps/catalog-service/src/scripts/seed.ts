@@ -4,6 +4,8 @@ import { createPool, Pool } from 'mysql2/promise';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@app/config';
+import { PRODUCT } from '@catalog/products/product.record-type';
+import { recordKey } from '@catalog/record-types/record-type';
 import { demoProductRow, SEED_TIME } from './demo-catalog';
 import { Progress } from './progress';
 
@@ -89,9 +91,10 @@ async function main(): Promise<void> {
         await db.query('TRUNCATE TABLE products');
       }
       let deleted = 0;
-      for await (const keys of redis.scanStream({ match: 'product:*', count: 1000 }) as AsyncIterable<
-        string[]
-      >) {
+      for await (const keys of redis.scanStream({
+        match: PRODUCT.keyPrefix + '*',
+        count: 1000,
+      }) as AsyncIterable<string[]>) {
         if (keys.length) deleted += await redis.unlink(...keys);
       }
       say(`reset: ${values.mysql !== 'none' ? 'products table emptied, ' : ''}${deleted} redis keys removed`);
@@ -173,11 +176,11 @@ async function writeBatch(
     if (mode === 'persistent') {
       // One MSET per batch: for Redis (and its AOF and replica) one command instead of one per key.
       const args: string[] = [];
-      for (const r of rows) args.push('product:' + r.id, r.doc);
+      for (const r of rows) args.push(recordKey(PRODUCT, r.id), r.doc);
       cache = redis.mset(args);
     } else {
       const p = redis.pipeline();
-      for (const r of rows) p.set('product:' + r.id, r.doc, 'EX', ttl);
+      for (const r of rows) p.set(recordKey(PRODUCT, r.id), r.doc, 'EX', ttl);
       cache = p.exec();
     }
   }
