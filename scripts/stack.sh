@@ -14,12 +14,15 @@
 #
 # component: mariadb-a mariadb-b mariadb db-agent-a db-agent-b haproxy-db (haproxy) db
 #            redis-primary redis-replica redis-sentinel(-2,-3) redis app
+#            monitoring (the exporters and Prometheus, docs/operations.md; STACK_MONITORING=0: none)
 # Env: STACK_NAME (dev), STACK_PORT_OFFSET (0; use multiples of 100 so two
 # stacks' ports can't overlap), REDIS_MAXMEMORY (512mb).
 set -euo pipefail
 
 # shellcheck source=lib/stack-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/stack-common.sh"
+# shellcheck source=lib/stack-monitoring.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/stack-monitoring.sh"
 
 INFRA_DIR="$STACK_ROOT/infra"
 APP_HOOK="$STACK_ROOT/scripts/lib/stack-app.sh"
@@ -33,7 +36,7 @@ AGENT_START_TIMEOUT="${AGENT_START_TIMEOUT:-60}"
 INFRA_COMPONENTS=(mariadb-a mariadb-b db-agent-a db-agent-b haproxy-db redis-primary redis-replica redis-sentinel redis-sentinel-2 redis-sentinel-3)
 
 usage() {
-  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 # --------------------------------------------------------- components --
@@ -49,7 +52,8 @@ component_globs() {
     haproxy) echo 'haproxy-db' ;;
     db) echo 'mariadb-* db-agent-* haproxy-db' ;;
     redis) echo 'redis-*' ;;
-    app) echo 'front-* varnish-* service-*' ;;
+    app) echo 'front-* varnish-* service-* exporter-varnish-*' ;;
+    monitoring) echo 'exporter-* prometheus' ;;
     *) echo "$COMPONENT" ;;
   esac
 }
@@ -67,7 +71,7 @@ selected() {
 validate_component() {
   [[ -z "$COMPONENT" ]] && return 0
   case "$COMPONENT" in
-    all | infra | mariadb | haproxy | db | redis | app) return 0 ;;
+    all | infra | mariadb | haproxy | db | redis | app | monitoring) return 0 ;;
   esac
   local c
   for c in "${INFRA_COMPONENTS[@]}"; do
@@ -79,6 +83,7 @@ validate_component() {
 }
 
 app_selected() { [[ -z "$COMPONENT" || "$COMPONENT" == all || "$COMPONENT" == app ]]; }
+monitoring_selected() { [[ -z "$COMPONENT" || "$COMPONENT" == all || "$COMPONENT" == monitoring ]]; }
 
 # Ports are baked into the data (CHANGE MASTER ... MASTER_PORT, sentinel.conf),
 # so a stack keeps the offset it was created with.
@@ -529,6 +534,7 @@ MYSQL_B_PORT=$PORT_MARIADB_B
 MYSQL_MONITOR_USER=monitor
 MYSQL_MONITOR_PASSWORD=monitor
 HAPROXY_DB_STATS_PORT=$PORT_HAPROXY_DB_STATS
+PROMETHEUS_URL=http://127.0.0.1:$PORT_PROMETHEUS
 SERVICE_PORTS=$PORT_SERVICE_1,$PORT_SERVICE_2
 VARNISH_PORTS=$PORT_VARNISH_1,$PORT_VARNISH_2
 FRONT_PORT=$PORT_FRONT
@@ -614,6 +620,11 @@ cmd_start() {
     stack_app_start
   fi
   # -----------------------------------------------------------------------
+  if monitoring_selected; then
+    # shellcheck source=/dev/null
+    [[ -f "$APP_HOOK" ]] && source "$APP_HOOK" # service_port, for the scrape targets
+    stack_monitoring_start
+  fi
 
   log "stack '$STACK_NAME' is up ($((SECONDS - t0))s); settings in $STACK_DIR/env.sh and env.json"
 }
@@ -839,6 +850,9 @@ cmd_status() {
     if declare -F stack_app_status >/dev/null; then
       stack_app_status || STATUS_OK=0
     fi
+  fi
+  if monitoring_selected; then
+    stack_monitoring_status || STATUS_OK=0
   fi
 
   if ((STATUS_OK)); then
