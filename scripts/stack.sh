@@ -141,7 +141,7 @@ mdb_render_cnf() {
   local x=$1
   mkdir -p "$(mdb_dir "$x")"
   render_template "$INFRA_DIR/mariadb/my.cnf.tmpl" "$(mdb_cnf "$x")" \
-    NAME="mariadb-$x" DATADIR="$(mdb_data "$x")" PORT="$(mdb_port "$x")" \
+    NAME="mariadb-$x" DATADIR="$(mdb_data "$x")" PORT="$(mdb_port "$x")" LOG_DIR="$STACK_LOG_DIR" \
     SERVER_ID="$(mdb_id "$x")"
 }
 
@@ -194,19 +194,19 @@ mdb_launch() {
 }
 
 mdb_wait() {
-  local x=$1 pid data port
+  local x=$1 pid errlog port
   pid=$(cat "$(pid_file "mariadb-$x")")
-  data=$(mdb_data "$x")
+  errlog="$STACK_LOG_DIR/mariadb-$x-error.log"
   port=$(mdb_port "$x")
   local deadline=$((SECONDS + MARIADB_START_TIMEOUT))
   until mdb_ping "$x" && port_listening "$port"; do
     if ! pid_alive "$pid"; then
-      tail -n 15 "$data/error.log" >&2 2>/dev/null || true
-      die "mariadb-$x (pid $pid) exited during startup; see $data/error.log"
+      tail -n 15 "$errlog" >&2 2>/dev/null || true
+      die "mariadb-$x (pid $pid) exited during startup; see $errlog"
     fi
     if ((SECONDS >= deadline)); then
-      tail -n 15 "$data/error.log" >&2 2>/dev/null || true
-      die "mariadb-$x did not answer mariadb-admin ping within ${MARIADB_START_TIMEOUT}s; see $data/error.log"
+      tail -n 15 "$errlog" >&2 2>/dev/null || true
+      die "mariadb-$x did not answer mariadb-admin ping within ${MARIADB_START_TIMEOUT}s; see $errlog"
     fi
     sleep 0.2
   done
