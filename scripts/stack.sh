@@ -52,7 +52,7 @@ component_globs() {
     haproxy) echo 'haproxy-db' ;;
     db) echo 'mariadb-* db-agent-* haproxy-db' ;;
     redis) echo 'redis-*' ;;
-    app) echo 'front-* varnish-* service-* exporter-varnish-*' ;;
+    app) echo 'front-* varnish-* varnishncsa-* service-* exporter-varnish-*' ;;
     monitoring) echo 'exporter-* prometheus' ;;
     *) echo "$COMPONENT" ;;
   esac
@@ -387,8 +387,9 @@ start_haproxy_db() {
   done
   rm -f "$dir/haproxy-db.sock"
   local pid
-  # -db: stay in the foreground so the recorded pid is haproxy itself
-  pid=$(start_bg haproxy-db haproxy -db -f "$cfg")
+  # -db: stay in the foreground so the recorded pid is haproxy itself; its log (connection errors, health
+  # changes) is logs/haproxy-db.log
+  pid=$(start_fresh_log haproxy-db haproxy -db -f "$cfg")
   for p in "$PORT_HAPROXY_DB_WRITER" "$PORT_HAPROXY_DB_READER" "$PORT_HAPROXY_DB_STATS"; do
     wait_port "$p" "$HAPROXY_START_TIMEOUT" "$pid" ||
       die "haproxy-db (pid $pid) is not listening on $p; see $STACK_LOG_DIR/haproxy-db.log"
@@ -691,12 +692,12 @@ status_line() {
   local name=$1 port=$2 pid
   if pid=$(read_pid "$name"); then
     if port_listening "$port"; then
-      printf '%-15s running  pid %-8s port %s\n' "$name" "$pid" "$port"
+      printf '%-22s running  pid %-8s port %s\n' "$name" "$pid" "$port"
       return 0
     fi
-    printf '%-15s BROKEN   pid %-8s port %s not listening\n' "$name" "$pid" "$port"
+    printf '%-22s BROKEN   pid %-8s port %s not listening\n' "$name" "$pid" "$port"
   else
-    printf '%-15s stopped  %-12s port %s\n' "$name" "" "$port"
+    printf '%-22s stopped  %-12s port %s\n' "$name" "" "$port"
   fi
   STATUS_OK=0
   return 1
@@ -835,9 +836,9 @@ cmd_status() {
     if [[ -n "$port" ]]; then
       status_line "$name" "$port" || true
     elif read_pid "$name" >/dev/null; then
-      printf '%-15s running  pid %s\n' "$name" "$(read_pid "$name")"
+      printf '%-22s running  pid %s\n' "$name" "$(read_pid "$name")"
     else
-      printf '%-15s stopped  (stale pid file)\n' "$name"
+      printf '%-22s stopped  (stale pid file)\n' "$name"
       STATUS_OK=0
     fi
   done < <(pid_names_in_stop_order | tac)

@@ -214,6 +214,21 @@ start_bg() {
   echo "$pid"
 }
 
+# start_fresh_log NAME CMD...: start_bg for processes that make their stdout non-blocking with F_SETFL,
+# which drops O_APPEND (HAProxy): appended to, such a log is overwritten from offset 0. A fresh file per start
+# instead, the previous one kept as NAME.log.1. Prints the pid.
+start_fresh_log() {
+  local name=$1
+  shift
+  mkdir -p "$STACK_PID_DIR" "$STACK_LOG_DIR"
+  local logf="$STACK_LOG_DIR/$name.log"
+  [[ -f "$logf" ]] && mv -f "$logf" "$logf.1"
+  setsid "$@" </dev/null >"$logf" 2>&1 9>&- &
+  local pid=$!
+  record_pid "$name" "$pid"
+  echo "$pid"
+}
+
 # stop_pid NAME [GRACE_SECONDS]: SIGTERM, wait, then SIGKILL that pid only.
 # Removes the pid file.  Returns 1 if the process could not be stopped.
 stop_pid() {
