@@ -29,6 +29,13 @@ monitoring_credentials() {
 }
 
 prometheus_url() { echo "http://127.0.0.1:$PORT_PROMETHEUS"; }
+# A page of the web UI: Debian's Prometheus ships only the classic UI, under /classic/.
+prometheus_page() {
+  local url
+  url="$(prometheus_url)/$1"
+  [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url")" == 200 ]] || url="$(prometheus_url)/classic/$1"
+  echo "$url"
+}
 
 # start_exporter NAME PORT CMD...: like every other component (pid file, stamp, log in logs/NAME.log).
 start_exporter() {
@@ -165,7 +172,7 @@ stack_monitoring_start() {
   [[ "$STACK_MONITORING" == 1 ]] || return 0
   start_exporters
   start_prometheus
-  log "prometheus: $(prometheus_url)/alerts (rules: infra/prometheus/alerts.yml), targets: $(prometheus_url)/targets"
+  log "prometheus: $(prometheus_page alerts) (rules: infra/prometheus/alerts.yml), targets: $(prometheus_page targets)"
 }
 
 # Firing and pending alerts, from Prometheus' API. Returns 1 when a critical alert fires.
@@ -183,9 +190,9 @@ stack_monitoring_status() {
     const pending = alerts.filter((a) => a.state === "pending");
     const label = (a) => Object.entries(a.labels).filter(([k]) => !["alertname", "severity", "job", "stack"].includes(k))
       .map(([k, v]) => `${k}=${v}`).join(" ");
-    console.log(`  prometheus       ${process.argv[2]}/alerts: ${firing.length} firing, ${pending.length} pending`);
+    console.log(`  prometheus       ${process.argv[2]}: ${firing.length} firing, ${pending.length} pending`);
     for (const a of [...firing, ...pending])
       console.log(`    ${a.state.toUpperCase()} ${a.labels.severity ?? ""} ${a.labels.alertname} ${label(a)}: ${a.annotations.summary ?? ""}`);
     process.exit(firing.some((a) => a.labels.severity === "critical") ? 1 : 0);
-  ' "$json" "$(prometheus_url)"
+  ' "$json" "$(prometheus_page alerts)"
 }
