@@ -34,6 +34,7 @@ start_varnish_node() {
   admin=$(varnish_admin_port "$i")
   if is_running "$name" "$port"; then
     log "$name already running on :$port"
+    start_varnishncsa "$i"
     return 0
   fi
   dir="$STACK_DIR/$name"
