@@ -417,7 +417,8 @@ redis_wait() {
   done
 }
 
-redis_role() { redis-cli -h 127.0.0.1 -p "$1" info replication 2>/dev/null | tr -d '\r' | sed -n 's/^role://p'; }
+# Empty when the node does not answer (|| true: under pipefail a stopped node would end `status` early).
+redis_role() { { redis-cli -h 127.0.0.1 -p "$1" info replication 2>/dev/null || true; } | tr -d '\r' | sed -n 's/^role://p'; }
 
 # Port of the Redis node that is the primary right now (it may be the
 # "replica" after a Sentinel failover); empty if nobody knows.
