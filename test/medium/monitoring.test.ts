@@ -1,7 +1,8 @@
 import { describe, it, before } from 'node:test';
 import { expect } from 'expect';
 import { spawnSync } from 'node:child_process';
-import { stackEnv } from '../support/stack';
+import * as path from 'node:path';
+import { ROOT, stackEnv } from '../support/stack';
 
 interface Target {
   labels: Record<string, string>;
@@ -92,5 +93,22 @@ describe("The stack's Prometheus and exporters", () => {
         problems.push(`${t.scrapeUrl} (exit ${status}): ${left.join('; ')}`);
     }
     expect(problems).toEqual([]);
+  });
+
+  it("makes stack:status list the alerts from Prometheus' API", () => {
+    const out = spawnSync(path.join(ROOT, 'scripts/stack.sh'), ['status', 'monitoring'], {
+      encoding: 'utf8',
+      env: process.env,
+    });
+    // Earlier medium tests may have left an alert pending or firing (a master stopped for a while): the
+    // counts are the API's, and each alert gets a line of its own.
+    const m =
+      /^ {2}prometheus +http:\/\/127\.0\.0\.1:\d+\/(classic\/)?alerts: (\d+) firing, (\d+) pending$/m.exec(
+        out.stdout,
+      );
+    expect(m).not.toBeNull();
+    const listed = out.stdout.split('\n').filter((l) => /^ {4}(FIRING|PENDING) /.test(l));
+    expect(listed).toHaveLength(Number(m![2]) + Number(m![3]));
+    expect(out.stdout).toMatch(/^exporter-mysqld-a +running/m);
   });
 });
