@@ -145,13 +145,11 @@ start_prometheus() {
     die "rendered $cfg.new does not pass promtool check config (see above)"
   }
   if pid=$(read_pid prometheus); then
-    # Running already: new targets (nodes started since) are picked up by a reload, not a restart.
-    if ! cmp -s "$cfg.new" "$cfg"; then
-      mv -f "$cfg.new" "$cfg"
-      kill -HUP "$pid"
-      log "prometheus (pid $pid) reloaded its targets"
-    fi
-    rm -f "$cfg.new"
+    # Running already: new targets (nodes started since) and edited rules are picked up by a reload
+    # (SIGHUP), not a restart. promtool above has checked the rules too.
+    mv -f "$cfg.new" "$cfg"
+    kill -HUP "$pid"
+    log "prometheus (pid $pid) reloaded its targets and rules"
     return 0
   fi
   mv -f "$cfg.new" "$cfg"
