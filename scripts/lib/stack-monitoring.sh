@@ -168,6 +168,12 @@ start_prometheus() {
 
 stack_monitoring_start() {
   [[ "$STACK_MONITORING" == 1 ]] || return 0
+  local bin missing=()
+  for bin in prometheus promtool prometheus-redis-exporter prometheus-mysqld-exporter prometheus-varnish-exporter; do
+    command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
+  done
+  ((${#missing[@]} == 0)) ||
+    die "not installed: ${missing[*]}; run npm run setup (or start without monitoring: STACK_MONITORING=0)"
   start_exporters
   start_prometheus
   log "prometheus: $(prometheus_page alerts) (rules: infra/prometheus/alerts.yml), targets: $(prometheus_page targets)"
