@@ -25,6 +25,16 @@ import { runWrk, runWrkWrites, WrkResult, WrkWriteResult, writePaths } from './l
 import { importScenario, ImportResult } from './lib/import';
 import { renderReport, Row, Target } from './lib/report';
 import { rng } from './lib/rng';
+import { readEnvFile } from '@app/config';
+
+/** The stack's primary Redis as its admin account (the service's account may not touch bench:* keys). */
+function adminRedis(env: Record<string, string>, secrets: Record<string, string>): Redis {
+  const url = new URL(env.REDIS_URL);
+  return new Redis(Number(url.port), url.hostname, {
+    username: secrets.REDIS_ADMIN_USER,
+    password: secrets.REDIS_ADMIN_PASSWORD,
+  });
+}
 
 const ROOT = path.resolve(__dirname, '../..');
 const DIST = path.join(ROOT, 'dist');
@@ -151,8 +161,8 @@ function coldLists(size: number, from: number, span: number, seed: number): numb
   return Array.from({ length: Math.floor(span / size) }, (_, i) => ids.slice(i * size, (i + 1) * size));
 }
 
-async function ensureDataset(env: Record<string, string>): Promise<void> {
-  const redis = new Redis(env.REDIS_URL);
+async function ensureDataset(env: Record<string, string>, secrets: Record<string, string>): Promise<void> {
+  const redis = adminRedis(env, secrets);
   const want = `${products}+cold${coldProducts}`;
   const have = await redis.get('bench:dataset');
   if (have !== want) {
@@ -193,6 +203,7 @@ async function keyspaceRedis(
 ): Promise<string> {
   const dir = path.join(work, name);
   fs.mkdirSync(dir, { recursive: true });
+  // A Redis of the bench's own, without users: the processes pointed at it drop the stack's credentials.
   const url = `redis://127.0.0.1:${port}`;
   const ping = () => {
     try {
@@ -234,7 +245,12 @@ async function keyspaceRedis(
   if ((await redis.dbsize()) !== keys) {
     log(`loading ${keys} keys into the ${name} keyspace Redis (:${port})`);
     await redis.flushall();
-    sh('node', [SEED, '--mysql', 'none', '--products', String(keys), '--quiet'], { ...env, REDIS_URL: url });
+    sh('node', [SEED, '--mysql', 'none', '--products', String(keys), '--quiet'], {
+      ...env,
+      REDIS_URL: url,
+      REDIS_USERNAME: '',
+      REDIS_PASSWORD: '',
+    });
   }
   redis.disconnect();
   return url;
@@ -285,8 +301,14 @@ async function main(): Promise<void> {
     string,
     string
   >;
-  sh('node', [MIGRATE], env);
-  await ensureDataset(env);
+  // The bench is the operator of its stack: migrations as their account, its own bookkeeping as Redis admin.
+  const secrets = readEnvFile(path.join(ROOT, '.stack/bench/secrets.env'));
+  sh('node', [MIGRATE], {
+    ...env,
+    MYSQL_USER: secrets.MYSQL_MIGRATE_USER,
+    MYSQL_PASSWORD: secrets.MYSQL_MIGRATE_PASSWORD,
+  });
+  await ensureDataset(env, secrets);
 
   // Bench processes take the free ports 26381-26389 (+ offset) of the stack's Redis port cluster.
   const base = Number(env.REDIS_URL.split(':').pop()) + 2;
@@ -371,7 +393,15 @@ async function main(): Promise<void> {
         name,
         MAIN_ARGS,
         port,
-        { ...svcEnv, PORT: String(port), REDIS_URL: redisUrl, REDIS_SENTINELS: '', RELAY_ENABLED: 'false' },
+        {
+          ...svcEnv,
+          PORT: String(port),
+          REDIS_URL: redisUrl,
+          REDIS_USERNAME: '',
+          REDIS_PASSWORD: '',
+          REDIS_SENTINELS: '',
+          RELAY_ENABLED: 'false',
+        },
         logf(name),
       );
     const small = await keyspaceService('service-small', base + 5, smallUrl);
@@ -474,9 +504,9 @@ async function main(): Promise<void> {
 
   let imp: ImportResult | undefined;
   if (!opts['no-import'] && !only) {
-    imp = await importScenario({ rows: importProducts, env, seed: SEED, work, log });
+    imp = await importScenario({ rows: importProducts, env, secrets, seed: SEED, work, log });
     // The import replaced the catalog: the next run seeds the bench data set again.
-    const redis = new Redis(env.REDIS_URL);
+    const redis = adminRedis(env, secrets);
     await redis.del('bench:dataset').catch(() => 0);
     redis.disconnect();
   }
