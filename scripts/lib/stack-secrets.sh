@@ -92,7 +92,7 @@ sentinel_users() {
 user default off
 user $REDIS_SENTINEL_USER on #$(sha256_hex "$REDIS_SENTINEL_PASSWORD") ~* &* +@all
 user $REDIS_ADMIN_USER on #$(sha256_hex "$REDIS_ADMIN_PASSWORD") ~* &* +@all
-user $REDIS_USERNAME on #$(sha256_hex "$REDIS_PASSWORD") allchannels -@all +ping +role +client|setname +subscribe +psubscribe +unsubscribe +punsubscribe +sentinel|get-master-addr-by-name +sentinel|sentinels +sentinel|replicas +sentinel|slaves
+user $REDIS_USERNAME on #$(sha256_hex "$REDIS_PASSWORD") allchannels -@all +ping +info +role +client|setname +subscribe +psubscribe +unsubscribe +punsubscribe +sentinel|get-master-addr-by-name +sentinel|sentinels +sentinel|replicas +sentinel|slaves
 user $REDIS_EXPORTER_USER on #$(sha256_hex "$REDIS_EXPORTER_PASSWORD") resetchannels -@all +ping +client|setname +info +sentinel|masters +sentinel|replicas +sentinel|slaves +sentinel|sentinels +sentinel|ckquorum
 sentinel sentinel-user $REDIS_SENTINEL_USER
 sentinel sentinel-pass $REDIS_SENTINEL_PASSWORD
