@@ -37,6 +37,12 @@ describe('edge: what the HTTP parser refused is a problem+json 400 (issue 13, fi
       expectProblem400(await send(`GET ${target} HTTP/1.1\r\nHost: x`));
   });
 
+  it('answers an encoded slash in the path with problem+json, as the service does (not a 404 of another path)', async () => {
+    // Found by npm run fuzz (seed 772783879): decoded, PUT /v1/products/%2F was PUT /v1/products// and a 404.
+    expectProblem400(await send('PUT /v1/products/%2F HTTP/1.1\r\nHost: x\r\nContent-Length: 0'));
+    expectProblem400(await send('GET /v1/products/1%2f2 HTTP/1.1\r\nHost: x'));
+  });
+
   it('answers a header name that is not a token with problem+json', async () => {
     expectProblem400(await send('GET /v1/products/5 HTTP/1.1\r\nHost: x\r\nBad(Name: 1'));
     expectProblem400(await send('GET /v1/products/5 HTTP/1.1\r\nHost: x\r\nB\xe9d: 1'));
