@@ -169,8 +169,13 @@ async function ensureDataset(env: Record<string, string>, secrets: Record<string
     log(
       `seeding ${products} hot products (MySQL + persistent Redis keys) and ${coldProducts} MySQL-only cold products`,
     );
-    // The bench stack's connection settings: without them the seed would go to the dev stack's defaults.
-    sh('node', [SEED, '--reset', '--products', String(products), '--quiet'], env);
+    // The bench stack's connection settings: without them the seed would go to the dev stack's defaults. The
+    // reset TRUNCATEs, which only the migrations' account may.
+    sh('node', [SEED, '--reset', '--products', String(products), '--quiet'], {
+      ...env,
+      MYSQL_USER: secrets.MYSQL_MIGRATE_USER,
+      MYSQL_PASSWORD: secrets.MYSQL_MIGRATE_PASSWORD,
+    });
     const cold = [
       '--append',
       '--start',
@@ -200,15 +205,20 @@ async function keyspaceRedis(
   name: string,
   port: number,
   keys: number,
+  password: string,
 ): Promise<string> {
   const dir = path.join(work, name);
   fs.mkdirSync(dir, { recursive: true });
-  // A Redis of the bench's own, without users: the processes pointed at it drop the stack's credentials.
-  const url = `redis://127.0.0.1:${port}`;
+  // A Redis of the bench's own: its default user with a password (the services run as production, which
+  // refuses a Redis without one); the processes pointed at it drop the stack's ACL user.
+  const url = `redis://:${password}@127.0.0.1:${port}`;
   const ping = () => {
     try {
       return (
-        execFileSync('redis-cli', ['-p', String(port), 'ping'], { stdio: ['ignore', 'pipe', 'ignore'] })
+        execFileSync('redis-cli', ['--no-auth-warning', '-p', String(port), 'ping'], {
+          stdio: ['ignore', 'pipe', 'ignore'],
+          env: { ...process.env, REDISCLI_AUTH: password },
+        })
           .toString()
           .trim() === 'PONG'
       );
@@ -218,7 +228,11 @@ async function keyspaceRedis(
   };
   if (!ping()) {
     const pidFile = path.join(dir, 'redis.pid');
+    // The password in a file of its own (mode 600), not on the command line where ps shows it.
+    const auth = path.join(dir, 'auth.conf');
+    fs.writeFileSync(auth, `requirepass ${password}\n`, { mode: 0o600 });
     execFileSync('redis-server', [
+      auth,
       '--port',
       String(port),
       '--bind',
@@ -385,8 +399,8 @@ async function main(): Promise<void> {
   const only = opts.only?.split(',');
   if (!opts['no-keyspace'] && (!only || only.some((n) => n.startsWith('hot-100@')))) {
     const redisPort = Number(env.REDIS_URL.split(':').pop()) + 50;
-    const smallUrl = await keyspaceRedis(env, 'small', redisPort, keyspace.small);
-    const largeUrl = await keyspaceRedis(env, 'large', redisPort + 1, keyspace.large);
+    const smallUrl = await keyspaceRedis(env, 'small', redisPort, keyspace.small, secrets.REDIS_PASSWORD);
+    const largeUrl = await keyspaceRedis(env, 'large', redisPort + 1, keyspace.large, secrets.REDIS_PASSWORD);
     // One service per keyspace Redis, the same in every other way.
     const keyspaceService = (name: string, port: number, redisUrl: string) =>
       startProc(
