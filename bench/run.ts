@@ -25,6 +25,16 @@ import { runWrk, runWrkWrites, WrkResult, WrkWriteResult, writePaths } from './l
 import { importScenario, ImportResult } from './lib/import';
 import { renderReport, Row, Target } from './lib/report';
 import { rng } from './lib/rng';
+import { readEnvFile } from '@app/config';
+
+/** The stack's primary Redis as its admin account (the service's account may not touch bench:* keys). */
+function adminRedis(env: Record<string, string>, secrets: Record<string, string>): Redis {
+  const url = new URL(env.REDIS_URL);
+  return new Redis(Number(url.port), url.hostname, {
+    username: secrets.REDIS_ADMIN_USER,
+    password: secrets.REDIS_ADMIN_PASSWORD,
+  });
+}
 
 const ROOT = path.resolve(__dirname, '../..');
 const DIST = path.join(ROOT, 'dist');
@@ -151,16 +161,21 @@ function coldLists(size: number, from: number, span: number, seed: number): numb
   return Array.from({ length: Math.floor(span / size) }, (_, i) => ids.slice(i * size, (i + 1) * size));
 }
 
-async function ensureDataset(env: Record<string, string>): Promise<void> {
-  const redis = new Redis(env.REDIS_URL);
+async function ensureDataset(env: Record<string, string>, secrets: Record<string, string>): Promise<void> {
+  const redis = adminRedis(env, secrets);
   const want = `${products}+cold${coldProducts}`;
   const have = await redis.get('bench:dataset');
   if (have !== want) {
     log(
       `seeding ${products} hot products (MySQL + persistent Redis keys) and ${coldProducts} MySQL-only cold products`,
     );
-    // The bench stack's connection settings: without them the seed would go to the dev stack's defaults.
-    sh('node', [SEED, '--reset', '--products', String(products), '--quiet'], env);
+    // The bench stack's connection settings: without them the seed would go to the dev stack's defaults. The
+    // reset TRUNCATEs, which only the migrations' account may.
+    sh('node', [SEED, '--reset', '--products', String(products), '--quiet'], {
+      ...env,
+      MYSQL_USER: secrets.MYSQL_MIGRATE_USER,
+      MYSQL_PASSWORD: secrets.MYSQL_MIGRATE_PASSWORD,
+    });
     const cold = [
       '--append',
       '--start',
@@ -190,14 +205,20 @@ async function keyspaceRedis(
   name: string,
   port: number,
   keys: number,
+  password: string,
 ): Promise<string> {
   const dir = path.join(work, name);
   fs.mkdirSync(dir, { recursive: true });
-  const url = `redis://127.0.0.1:${port}`;
+  // A Redis of the bench's own: its default user with a password (the services run as production, which
+  // refuses a Redis without one); the processes pointed at it drop the stack's ACL user.
+  const url = `redis://:${password}@127.0.0.1:${port}`;
   const ping = () => {
     try {
       return (
-        execFileSync('redis-cli', ['-p', String(port), 'ping'], { stdio: ['ignore', 'pipe', 'ignore'] })
+        execFileSync('redis-cli', ['--no-auth-warning', '-p', String(port), 'ping'], {
+          stdio: ['ignore', 'pipe', 'ignore'],
+          env: { ...process.env, REDISCLI_AUTH: password },
+        })
           .toString()
           .trim() === 'PONG'
       );
@@ -207,7 +228,11 @@ async function keyspaceRedis(
   };
   if (!ping()) {
     const pidFile = path.join(dir, 'redis.pid');
+    // The password in a file of its own (mode 600), not on the command line where ps shows it.
+    const auth = path.join(dir, 'auth.conf');
+    fs.writeFileSync(auth, `requirepass ${password}\n`, { mode: 0o600 });
     execFileSync('redis-server', [
+      auth,
       '--port',
       String(port),
       '--bind',
@@ -234,7 +259,12 @@ async function keyspaceRedis(
   if ((await redis.dbsize()) !== keys) {
     log(`loading ${keys} keys into the ${name} keyspace Redis (:${port})`);
     await redis.flushall();
-    sh('node', [SEED, '--mysql', 'none', '--products', String(keys), '--quiet'], { ...env, REDIS_URL: url });
+    sh('node', [SEED, '--mysql', 'none', '--products', String(keys), '--quiet'], {
+      ...env,
+      REDIS_URL: url,
+      REDIS_USERNAME: '',
+      REDIS_PASSWORD: '',
+    });
   }
   redis.disconnect();
   return url;
@@ -285,8 +315,14 @@ async function main(): Promise<void> {
     string,
     string
   >;
-  sh('node', [MIGRATE], env);
-  await ensureDataset(env);
+  // The bench is the operator of its stack: migrations as their account, its own bookkeeping as Redis admin.
+  const secrets = readEnvFile(path.join(ROOT, '.stack/bench/secrets.env'));
+  sh('node', [MIGRATE], {
+    ...env,
+    MYSQL_USER: secrets.MYSQL_MIGRATE_USER,
+    MYSQL_PASSWORD: secrets.MYSQL_MIGRATE_PASSWORD,
+  });
+  await ensureDataset(env, secrets);
 
   // Bench processes take the free ports 26381-26389 (+ offset) of the stack's Redis port cluster.
   const base = Number(env.REDIS_URL.split(':').pop()) + 2;
@@ -363,15 +399,23 @@ async function main(): Promise<void> {
   const only = opts.only?.split(',');
   if (!opts['no-keyspace'] && (!only || only.some((n) => n.startsWith('hot-100@')))) {
     const redisPort = Number(env.REDIS_URL.split(':').pop()) + 50;
-    const smallUrl = await keyspaceRedis(env, 'small', redisPort, keyspace.small);
-    const largeUrl = await keyspaceRedis(env, 'large', redisPort + 1, keyspace.large);
+    const smallUrl = await keyspaceRedis(env, 'small', redisPort, keyspace.small, secrets.REDIS_PASSWORD);
+    const largeUrl = await keyspaceRedis(env, 'large', redisPort + 1, keyspace.large, secrets.REDIS_PASSWORD);
     // One service per keyspace Redis, the same in every other way.
     const keyspaceService = (name: string, port: number, redisUrl: string) =>
       startProc(
         name,
         MAIN_ARGS,
         port,
-        { ...svcEnv, PORT: String(port), REDIS_URL: redisUrl, REDIS_SENTINELS: '', RELAY_ENABLED: 'false' },
+        {
+          ...svcEnv,
+          PORT: String(port),
+          REDIS_URL: redisUrl,
+          REDIS_USERNAME: '',
+          REDIS_PASSWORD: '',
+          REDIS_SENTINELS: '',
+          RELAY_ENABLED: 'false',
+        },
         logf(name),
       );
     const small = await keyspaceService('service-small', base + 5, smallUrl);
@@ -474,9 +518,9 @@ async function main(): Promise<void> {
 
   let imp: ImportResult | undefined;
   if (!opts['no-import'] && !only) {
-    imp = await importScenario({ rows: importProducts, env, seed: SEED, work, log });
+    imp = await importScenario({ rows: importProducts, env, secrets, seed: SEED, work, log });
     // The import replaced the catalog: the next run seeds the bench data set again.
-    const redis = new Redis(env.REDIS_URL);
+    const redis = adminRedis(env, secrets);
     await redis.del('bench:dataset').catch(() => 0);
     redis.disconnect();
   }

@@ -381,7 +381,8 @@ async function main(): Promise<number> {
   if (started.code !== 0)
     throw new Error(`scripts/stack.sh start failed: ${started.tail} (see ${stack.dir}/chaos/stack.log)`);
   stack.loadEnv();
-  // A fixed catalog for every run: ids 1..PRODUCTS, written to MySQL and as persistent Redis keys.
+  // A fixed catalog for every run: ids 1..PRODUCTS, written to MySQL and as persistent Redis keys. The reset
+  // TRUNCATEs, which only the migrations' account may (docs/security.md).
   execFileSync(
     'node',
     [
@@ -393,7 +394,12 @@ async function main(): Promise<number> {
     ],
     {
       cwd: ROOT,
-      env: { ...process.env, ...stack.env },
+      env: {
+        ...process.env,
+        ...stack.env,
+        MYSQL_USER: stack.env.MYSQL_MIGRATE_USER,
+        MYSQL_PASSWORD: stack.env.MYSQL_MIGRATE_PASSWORD,
+      },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );

@@ -7,7 +7,7 @@ trap 'rm -rf "$tmp"' EXIT
 ok() { printf '  ok  %s\n' "$*"; }
 
 # HAProxy (database): rendered with placeholder values, then haproxy -c.
-sed -e "s#@STATE_DIR@#$tmp#g" -e 's/@[A-Z_]*PORT@/1/g' infra/haproxy/db.cfg.tmpl >"$tmp/db.cfg"
+sed -e "s#@STATE_DIR@#$tmp#g" -e 's/@[A-Z_]*PORT@/1/g' -e 's/@STATS_USER@/stats/' -e 's/@STATS_PASSWORD@/x/' infra/haproxy/db.cfg.tmpl >"$tmp/db.cfg"
 haproxy -c -q -f "$tmp/db.cfg" && ok "infra/haproxy/db.cfg.tmpl (haproxy -c)"
 
 # Prometheus: config, alert rules and their unit tests; the dashboard's queries must parse as PromQL too

@@ -23,6 +23,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/stack-common.sh"
 # shellcheck source=lib/stack-monitoring.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/stack-monitoring.sh"
+# shellcheck source=lib/stack-secrets.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/stack-secrets.sh"
 
 INFRA_DIR="$STACK_ROOT/infra"
 APP_HOOK="$STACK_ROOT/scripts/lib/stack-app.sh"
@@ -222,25 +224,21 @@ mdb_create_accounts() {
   while read -r host; do
     if [[ -n "$host" ]]; then drops+="DROP USER 'root'@'$host';"$'\n'; fi
   done < <(mdb_sql "$x" -e "SELECT host FROM mysql.user WHERE user = 'root' AND host <> 'localhost'")
-  mdb_sql "$x" <<SQL
-SET sql_log_bin = 0;
-$drops
-CREATE DATABASE IF NOT EXISTS catalog CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-CREATE USER IF NOT EXISTS 'catalog'@'127.0.0.1' IDENTIFIED BY 'catalog';
-GRANT ALL PRIVILEGES ON catalog.* TO 'catalog'@'127.0.0.1';
-CREATE USER IF NOT EXISTS 'repl'@'127.0.0.1' IDENTIFIED BY 'repl';
-GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1';
-CREATE USER IF NOT EXISTS 'haproxy_check'@'127.0.0.1';
-SQL
-  mdb_ensure_monitor_account "$x"
+  [[ -z "$drops" ]] || mdb_sql "$x" <<<"SET sql_log_bin = 0; $drops"
+  mdb_ensure_accounts "$x"
 }
 
-# Read-only account for replication state (metrics, status, tests); also added to stacks made before it existed.
-mdb_ensure_monitor_account() {
-  mdb_sql "$1" <<SQL
-SET sql_log_bin = 0;
-CREATE USER IF NOT EXISTS 'monitor'@'127.0.0.1' IDENTIFIED BY 'monitor';
-GRANT SLAVE MONITOR, REPLICATION CLIENT, PROCESS ON *.* TO 'monitor'@'127.0.0.1';
+# A node made before per-stack secrets replicates as the old 'repl' account: point it at the current one.
+mdb_ensure_replication_account() {
+  local x=$1 info
+  info="$(mdb_data "$x")/master.info"
+  [[ -f "$info" ]] || return 0
+  grep -qx "$MYSQL_REPLICATION_PASSWORD" "$info" && return 0
+  log "mariadb-$x: replicating as $MYSQL_REPLICATION_USER from now on"
+  mdb_sql "$x" <<SQL
+STOP SLAVE;
+CHANGE MASTER TO MASTER_USER='$MYSQL_REPLICATION_USER', MASTER_PASSWORD='$MYSQL_REPLICATION_PASSWORD';
+START SLAVE;
 SQL
 }
 
@@ -252,7 +250,7 @@ mdb_configure_replication() {
   mdb_sql "$x" <<SQL
 STOP SLAVE;
 CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$peer_port,
-  MASTER_USER='repl', MASTER_PASSWORD='repl',
+  MASTER_USER='$MYSQL_REPLICATION_USER', MASTER_PASSWORD='$MYSQL_REPLICATION_PASSWORD',
   MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2;
 START SLAVE;
 SQL
@@ -288,7 +286,7 @@ RESET MASTER;
 SET GLOBAL gtid_binlog_state = '$pos';
 SET GLOBAL gtid_slave_pos = '$pos';
 CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$peer_port,
-  MASTER_USER='repl', MASTER_PASSWORD='repl',
+  MASTER_USER='$MYSQL_REPLICATION_USER', MASTER_PASSWORD='$MYSQL_REPLICATION_PASSWORD',
   MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2;
 START SLAVE;
 SQL
@@ -322,7 +320,10 @@ start_mariadb() {
   for x in "${launched[@]}"; do
     mdb_wait "$x"
     log "started mariadb-$x (pid $(cat "$(pid_file "mariadb-$x")"), port $(mdb_port "$x"))"
-    [[ -f "$(mdb_marker "$x")" ]] && mdb_ensure_monitor_account "$x"
+    if [[ -f "$(mdb_marker "$x")" ]]; then
+      mdb_ensure_accounts "$x"
+      mdb_ensure_replication_account "$x"
+    fi
   done
   ((${#new[@]})) || return 0
 
@@ -338,7 +339,7 @@ start_mariadb() {
       mdb_configure_replication "$x"
     fi
     date '+%F %T' >"$(mdb_marker "$x")"
-    log "bootstrapped mariadb-$x (database catalog, users catalog/repl/haproxy_check, replicating from mariadb-$(mdb_peer "$x"))"
+    log "bootstrapped mariadb-$x (database catalog, accounts of $SECRETS_FILE, replicating from mariadb-$(mdb_peer "$x"))"
   done
 }
 
@@ -357,7 +358,7 @@ start_db_agent() {
   peer="127.0.0.1:$(mdb_port "$(mdb_peer "$x")")"
   ensure_port_free "$name" "$port"
   local pid
-  pid=$(MYSQL_MONITOR_USER=monitor MYSQL_MONITOR_PASSWORD=monitor \
+  pid=$(MYSQL_MONITOR_USER="$MYSQL_AGENT_USER" MYSQL_MONITOR_PASSWORD="$MYSQL_AGENT_PASSWORD" \
     start_bg "$name" node "$agent" --listen "$port" --self "$self" --peer "$peer")
   wait_port "$port" "$AGENT_START_TIMEOUT" "$pid" ||
     die "$name (pid $pid) is not listening on $port; see $STACK_LOG_DIR/$name.log"
@@ -376,7 +377,9 @@ start_haproxy_db() {
     STATE_DIR="$dir" WRITER_PORT="$PORT_HAPROXY_DB_WRITER" \
     READER_PORT="$PORT_HAPROXY_DB_READER" STATS_PORT="$PORT_HAPROXY_DB_STATS" \
     MARIADB_A_PORT="$PORT_MARIADB_A" MARIADB_B_PORT="$PORT_MARIADB_B" \
-    AGENT_A_PORT="$PORT_DB_AGENT_A" AGENT_B_PORT="$PORT_DB_AGENT_B"
+    AGENT_A_PORT="$PORT_DB_AGENT_A" AGENT_B_PORT="$PORT_DB_AGENT_B" \
+    STATS_USER="$STATS_USER" STATS_PASSWORD="$STATS_PASSWORD"
+  chmod 600 "$cfg"
   if ! haproxy -c -q -f "$cfg" >"$dir/check.log" 2>&1; then
     cat "$dir/check.log" >&2
     die "haproxy config $cfg is invalid (see above)"
@@ -399,7 +402,7 @@ start_haproxy_db() {
 
 # ---------------------------------------------------------------- Redis --
 
-redis_ping() { [[ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" == PONG ]]; }
+redis_ping() { [[ "$(rcli -p "$1" ping 2>/dev/null)" == PONG ]]; }
 
 # redis_wait NAME PORT PID
 redis_wait() {
@@ -418,7 +421,7 @@ redis_wait() {
 }
 
 # Empty when the node does not answer (|| true: under pipefail a stopped node would end `status` early).
-redis_role() { { redis-cli -h 127.0.0.1 -p "$1" info replication 2>/dev/null || true; } | tr -d '\r' | sed -n 's/^role://p'; }
+redis_role() { { rcli -p "$1" info replication 2>/dev/null || true; } | tr -d '\r' | sed -n 's/^role://p'; }
 
 # Port of the Redis node that is the primary right now (it may be the
 # "replica" after a Sentinel failover); empty if nobody knows.
@@ -427,7 +430,7 @@ redis_current_primary_port() {
   for n in redis-sentinel redis-sentinel-2 redis-sentinel-3; do
     sp=$(component_port "$n")
     is_running "$n" "$sp" || continue
-    addr=$(redis-cli -h 127.0.0.1 -p "$sp" sentinel get-master-addr-by-name catalog 2>/dev/null | tail -n1)
+    addr=$(rcli -p "$sp" sentinel get-master-addr-by-name catalog 2>/dev/null | tail -n1)
     # mid-failover Sentinel may still name the old, dead primary
     if [[ "$addr" =~ ^[0-9]+$ && "$(redis_role "$addr")" == master ]]; then
       echo "$addr"
@@ -449,8 +452,11 @@ start_redis_node() {
   already_up "$name" "$port" "$REDIS_START_TIMEOUT" && return 0
   local dir="$STACK_DIR/$name"
   mkdir -p "$dir"
+  (umask 077 && redis_acl_file >"$dir/users.acl")
   render_template "$INFRA_DIR/redis/$tmpl" "$dir/redis.conf" \
-    PORT="$port" DIR="$dir" MAXMEMORY="$REDIS_MAXMEMORY" PRIMARY_PORT="$PORT_REDIS_PRIMARY"
+    PORT="$port" DIR="$dir" MAXMEMORY="$REDIS_MAXMEMORY" PRIMARY_PORT="$PORT_REDIS_PRIMARY" \
+    ACL_FILE="$dir/users.acl" REPLICA_USER="$REDIS_REPLICA_USER" REPLICA_PASSWORD="$REDIS_REPLICA_PASSWORD"
+  chmod 600 "$dir/redis.conf"
   ensure_port_free "$name" "$port"
   # Rejoining after a Sentinel failover: follow the current primary instead
   # of coming up as a second primary (or replicating from a replica).
@@ -488,9 +494,16 @@ start_redis_sentinel() {
     log "$name: sentinel.conf names a different primary (earlier failover); re-seeding it from the template"
     rm -f "$conf"
   fi
+  if [[ -f "$conf" ]] && ! grep -q "^user $REDIS_USERNAME on #$(sha256_hex "$REDIS_PASSWORD") " "$conf"; then
+    log "$name: sentinel.conf predates this stack's secrets; re-seeding it from the template"
+    rm -f "$conf"
+  fi
   if [[ ! -f "$conf" ]]; then
     render_template "$INFRA_DIR/redis/sentinel.conf.tmpl" "$conf" \
-      PORT="$port" DIR="$dir" PRIMARY_PORT="$PORT_REDIS_PRIMARY"
+      PORT="$port" DIR="$dir" PRIMARY_PORT="$PORT_REDIS_PRIMARY" \
+      SENTINEL_USER="$REDIS_SENTINEL_USER" SENTINEL_PASSWORD="$REDIS_SENTINEL_PASSWORD"
+    sentinel_users >>"$conf"
+    chmod 600 "$conf"
   fi
   ensure_port_free "$name" "$port"
   local pid
@@ -518,8 +531,10 @@ env_pairs() {
   cat <<EOF
 STACK_NAME=$STACK_NAME
 STACK_DIR=$STACK_DIR
-REDIS_URL=redis://127.0.0.1:$PORT_REDIS_PRIMARY
-REDIS_REPLICA_URL=redis://127.0.0.1:$PORT_REDIS_REPLICA
+REDIS_URL=redis://$REDIS_USERNAME:$REDIS_PASSWORD@127.0.0.1:$PORT_REDIS_PRIMARY
+REDIS_REPLICA_URL=redis://$REDIS_USERNAME:$REDIS_PASSWORD@127.0.0.1:$PORT_REDIS_REPLICA
+REDIS_USERNAME=$REDIS_USERNAME
+REDIS_PASSWORD=$REDIS_PASSWORD
 REDIS_SENTINEL_HOST=127.0.0.1
 REDIS_SENTINEL_PORT=$PORT_REDIS_SENTINEL
 REDIS_SENTINELS=127.0.0.1:$PORT_REDIS_SENTINEL,127.0.0.1:$PORT_REDIS_SENTINEL_2,127.0.0.1:$PORT_REDIS_SENTINEL_3
@@ -528,13 +543,13 @@ MYSQL_WRITER_HOST=127.0.0.1
 MYSQL_WRITER_PORT=$PORT_HAPROXY_DB_WRITER
 MYSQL_READER_HOST=127.0.0.1
 MYSQL_READER_PORT=$PORT_HAPROXY_DB_READER
-MYSQL_USER=catalog
-MYSQL_PASSWORD=catalog
+MYSQL_USER=$MYSQL_USER
+MYSQL_PASSWORD=$MYSQL_PASSWORD
 MYSQL_DATABASE=catalog
 MYSQL_A_PORT=$PORT_MARIADB_A
 MYSQL_B_PORT=$PORT_MARIADB_B
-MYSQL_MONITOR_USER=monitor
-MYSQL_MONITOR_PASSWORD=monitor
+MYSQL_MONITOR_USER=$MYSQL_MONITOR_USER
+MYSQL_MONITOR_PASSWORD=$MYSQL_MONITOR_PASSWORD
 HAPROXY_DB_STATS_PORT=$PORT_HAPROXY_DB_STATS
 PROMETHEUS_URL=http://127.0.0.1:$PORT_PROMETHEUS
 SERVICE_PORTS=$PORT_SERVICE_1,$PORT_SERVICE_2
@@ -574,8 +589,10 @@ env_json() {
   printf '\n}\n'
 }
 
+# env.sh and env.json carry the service's own credentials (not the admin, replication or stats ones): mode 600.
 write_env_files() {
   mkdir -p "$STACK_DIR"
+  umask 077
   {
     echo "# generated by scripts/stack.sh start; source it to reach stack '$STACK_NAME'"
     env_shell
@@ -599,6 +616,7 @@ cmd_start() {
   check_port_offset
   mkdir -p "$STACK_PID_DIR" "$STACK_LOG_DIR"
   clean_stale_pids
+  ensure_secrets
   local t0=$SECONDS
 
   start_mariadb
@@ -738,7 +756,7 @@ status_haproxy_db() {
     "$PORT_HAPROXY_DB_WRITER" "$PORT_HAPROXY_DB_READER" "$PORT_HAPROXY_DB_STATS"
   command -v curl >/dev/null 2>&1 || return 0
   local csv
-  csv=$(curl -fsS --max-time 2 "http://127.0.0.1:$PORT_HAPROXY_DB_STATS/;csv" 2>/dev/null) || return 0
+  csv=$(curl -fsS --max-time 2 -K - "http://127.0.0.1:$PORT_HAPROXY_DB_STATS/;csv" <<<"user = \"$STATS_USER:$STATS_PASSWORD\"" 2>/dev/null) || return 0
   # columns: pxname svname ... status(18) weight(19) act(20) bck(21)
   # a node HAProxy doesn't route to counts as "not up", whatever its process does
   awk -F, '$1 ~ /^mysql-/ && $2 !~ /^(FRONTEND|BACKEND)$/ {
@@ -752,7 +770,7 @@ redis_info_field() { awk -F: -v k="$1" '$1 == k {sub(/\r$/, "", $2); print $2; e
 status_redis() {
   local name=$1 port=$2 info role keys mem maxmem extra=""
   status_line "$name" "$port" || return 0
-  info=$(redis-cli -h 127.0.0.1 -p "$port" info 2>/dev/null | tr -d '\r') || true
+  info=$(rcli -p "$port" info 2>/dev/null | tr -d '\r') || true
   role=$(redis_info_field role <<<"$info")
   keys=$(grep '^db[0-9]*:' <<<"$info" | tr '\n' ' ' || true)
   mem=$(redis_info_field used_memory_human <<<"$info")
@@ -769,7 +787,7 @@ status_redis() {
     "$role" "$extra" "${keys:-empty}" "$mem" "$maxmem" "$(redis_info_field maxmemory_policy <<<"$info")"
   # The judgement sysadmins page on (docs/operations.md): the check plugin itself, so both always agree.
   local check rc=0
-  check=$("$STACK_ROOT/bin/check_catalog_redis" -p "$port" -t 5) || rc=$?
+  check=$(REDISCLI_AUTH="$REDIS_EXPORTER_PASSWORD" "$STACK_ROOT/bin/check_catalog_redis" --user "$REDIS_EXPORTER_USER" -p "$port" -t 5) || rc=$?
   printf '    %s\n' "${check%% | *}"
   ((rc == 0)) || STATUS_OK=0
 }
@@ -790,9 +808,9 @@ status_redis_topology() {
 status_sentinel() {
   status_line redis-sentinel "$PORT_REDIS_SENTINEL" || return 0
   local addr
-  addr=$(redis-cli -h 127.0.0.1 -p "$PORT_REDIS_SENTINEL" sentinel get-master-addr-by-name catalog 2>/dev/null | paste -sd: - || true)
+  addr=$(rcli -p "$PORT_REDIS_SENTINEL" sentinel get-master-addr-by-name catalog 2>/dev/null | paste -sd: - || true)
   local info
-  info=$(redis-cli -h 127.0.0.1 -p "$PORT_REDIS_SENTINEL" info sentinel 2>/dev/null | tr -d '\r' | grep '^master0:' || true)
+  info=$(rcli -p "$PORT_REDIS_SENTINEL" info sentinel 2>/dev/null | tr -d '\r' | grep '^master0:' || true)
   printf '    catalog primary at %s; %s\n' "${addr:-unknown}" "${info#master0:}"
 }
 
@@ -806,6 +824,8 @@ cmd_status() {
   COMPONENT=${1:-}
   validate_component
   echo "stack '$STACK_NAME' (offset $STACK_PORT_OFFSET) in $STACK_DIR"
+  [[ -f "$SECRETS_FILE" ]] || { echo "=> not created yet (no $SECRETS_FILE)"; return 1; }
+  ensure_secrets
   selected mariadb-a && status_mariadb a
   selected mariadb-b && status_mariadb b
   for n in a b; do
@@ -866,6 +886,8 @@ cmd_status() {
 }
 
 cmd_env() {
+  [[ -f "$SECRETS_FILE" ]] || die "stack '$STACK_NAME' has not been started yet (no $SECRETS_FILE)"
+  ensure_secrets
   case "${1:-}" in
     "") env_shell ;;
     --json | json) env_json ;;

@@ -16,6 +16,8 @@ export interface ImportResult {
 interface Options {
   rows: number;
   env: Record<string, string>;
+  /** The stack's secrets.env: DDL, LOAD DATA and the reset's TRUNCATE need the migrations' account. */
+  secrets: Record<string, string>;
   seed: string;
   work: string;
   log: (s: string) => void;
@@ -27,7 +29,15 @@ interface Options {
  * the file is written beforehand and not timed. Both are timed until the writer (mariadb-a) acknowledges;
  * each starts only once mariadb-b has applied everything before it.
  */
-export async function importScenario({ rows, env, seed, work, log }: Options): Promise<ImportResult> {
+export async function importScenario({
+  rows,
+  env,
+  secrets,
+  seed,
+  work,
+  log,
+}: Options): Promise<ImportResult> {
+  const migrate = { MYSQL_USER: secrets.MYSQL_MIGRATE_USER, MYSQL_PASSWORD: secrets.MYSQL_MIGRATE_PASSWORD };
   const file = path.join(work, `load-data-${rows}.tsv`);
   if (!fs.existsSync(file)) {
     log(`writing ${rows} rows for LOAD DATA (not timed)`);
@@ -44,8 +54,8 @@ export async function importScenario({ rows, env, seed, work, log }: Options): P
   const db = await createConnection({
     host: env.MYSQL_WRITER_HOST,
     port: Number(env.MYSQL_WRITER_PORT),
-    user: env.MYSQL_USER,
-    password: env.MYSQL_PASSWORD,
+    user: migrate.MYSQL_USER,
+    password: migrate.MYSQL_PASSWORD,
     database: env.MYSQL_DATABASE,
     infileStreamFactory: () => fs.createReadStream(file),
   });
@@ -99,9 +109,12 @@ export async function importScenario({ rows, env, seed, work, log }: Options): P
     await settled();
     await db.query('DROP TABLE products_loaddata');
 
-    const run = (args: string[]) =>
-      execFileSync('node', [seed, ...args, '--quiet'], { env: { ...process.env, ...env }, stdio: 'inherit' });
-    run(['--reset', '--products', '0']);
+    const run = (args: string[], as: Record<string, string> = {}) =>
+      execFileSync('node', [seed, ...args, '--quiet'], {
+        env: { ...process.env, ...env, ...as },
+        stdio: 'inherit',
+      });
+    run(['--reset', '--products', '0'], migrate);
     await settled();
     log(`import: npm run seed -- --append --products ${rows} (into the emptied catalog)`);
     const t1 = process.hrtime.bigint();

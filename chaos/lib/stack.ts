@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Redis from 'ioredis';
 import * as mysql from 'mysql2/promise';
+import { readEnvFile } from '@app/config';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 
@@ -77,8 +78,12 @@ export class Stack {
     });
   }
 
+  /** env.json, plus the stack's secrets.env: chaos acts as the operator (Redis admin) to inject faults. */
   loadEnv(): Env {
-    this.env = JSON.parse(fs.readFileSync(path.join(this.dir, 'env.json'), 'utf8')) as Env;
+    this.env = {
+      ...(JSON.parse(fs.readFileSync(path.join(this.dir, 'env.json'), 'utf8')) as Env),
+      ...readEnvFile(path.join(this.dir, 'secrets.env')),
+    };
     return this.env;
   }
 
@@ -162,6 +167,8 @@ export class Stack {
     return new Redis({
       host: '127.0.0.1',
       port,
+      username: this.env.REDIS_ADMIN_USER,
+      password: this.env.REDIS_ADMIN_PASSWORD,
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -213,19 +220,30 @@ export class Stack {
 
   // ----------------------------------------------------------------- MariaDB --
 
-  mysql(port: number, user = 'catalog', password = 'catalog'): Promise<mysql.Connection> {
+  mysql(
+    port: number,
+    user = this.env.MYSQL_USER,
+    password = this.env.MYSQL_PASSWORD,
+  ): Promise<mysql.Connection> {
     return mysql.createConnection({
       host: '127.0.0.1',
       port,
       user,
       password,
-      database: user === 'catalog' ? 'catalog' : undefined,
+      database: user === this.env.MYSQL_USER ? this.env.MYSQL_DATABASE : undefined,
       connectTimeout: 3000,
     });
   }
 
-  async withMysql<T>(port: number, fn: (c: mysql.Connection) => Promise<T>, user = 'catalog'): Promise<T> {
-    const c = await this.mysql(port, user, user === 'catalog' ? 'catalog' : this.env.MYSQL_MONITOR_PASSWORD);
+  async withMysql<T>(
+    port: number,
+    fn: (c: mysql.Connection) => Promise<T>,
+    as: 'app' | 'monitor' = 'app',
+  ): Promise<T> {
+    const c =
+      as === 'app'
+        ? await this.mysql(port)
+        : await this.mysql(port, this.env.MYSQL_MONITOR_USER, this.env.MYSQL_MONITOR_PASSWORD);
     try {
       return await fn(c);
     } finally {
@@ -266,7 +284,7 @@ export class Stack {
             lag: r.Seconds_Behind_Master === null ? undefined : Number(r.Seconds_Behind_Master),
           };
         },
-        this.env.MYSQL_MONITOR_USER ?? 'monitor',
+        'monitor',
       );
     } catch (e) {
       return { io: '?', sql: '?', error: `cannot query: ${(e as Error).message}` };

@@ -48,8 +48,9 @@ start_service_node() {
 
 stack_app_start() {
   ensure_built
-  log "running migrations against the MySQL writer"
-  node "$SERVICE_SCRIPTS/migrate.js" || die "migrations failed"
+  log "running migrations against the MySQL writer (as $MYSQL_MIGRATE_USER)"
+  MYSQL_USER="$MYSQL_MIGRATE_USER" MYSQL_PASSWORD="$MYSQL_MIGRATE_PASSWORD" node "$SERVICE_SCRIPTS/migrate.js" ||
+    die "migrations failed"
   log "seeding $SEED_PRODUCTS demo products if the catalog is empty"
   node "$SERVICE_SCRIPTS/seed.js" --products "$SEED_PRODUCTS" --if-empty || die "seeding failed"
   local i
@@ -87,8 +88,8 @@ stack_app_status() {
 # Which node holds the job leases, and the persistent set against its budget (npm run tier -- status).
 stack_app_tiering_status() {
   local relay tiering
-  relay=$(redis-cli -h 127.0.0.1 -p "$PORT_REDIS_PRIMARY" GET lease:outbox-relay 2>/dev/null || true)
-  tiering=$(redis-cli -h 127.0.0.1 -p "$PORT_REDIS_PRIMARY" GET lease:tiering 2>/dev/null || true)
+  relay=$(rcli -p "$PORT_REDIS_PRIMARY" GET lease:outbox-relay 2>/dev/null || true)
+  tiering=$(rcli -p "$PORT_REDIS_PRIMARY" GET lease:tiering 2>/dev/null || true)
   printf '  leases: outbox relay %s, tiering %s\n' "${relay:-free}" "${tiering:-free (between passes)}"
   [[ -f "$SERVICE_SCRIPTS/tier.js" ]] || return 0
   echo "  tiering (npm run tier -- status):"

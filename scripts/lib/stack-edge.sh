@@ -136,7 +136,7 @@ edge_status() {
 edge_purge_positions() {
   local i line
   for ((i = 1; i <= SERVICE_NODES; i++)); do
-    line=$(redis-cli -h 127.0.0.1 -p "$PORT_REDIS_PRIMARY" hmget "purge:pos:node-$i" position appliedAt 2>/dev/null |
+    line=$(rcli -p "$PORT_REDIS_PRIMARY" hmget "purge:pos:node-$i" position appliedAt 2>/dev/null |
       paste -sd' ' -) || line=""
     printf '  %-16s purge position %s\n' "node-$i" "${line:-unknown}"
   done

@@ -290,15 +290,6 @@ function mutate(body: unknown): fc.Arbitrary<unknown> {
 export function judge(contract: Contract, req: FuzzRequest, res: RawResponse): string | undefined {
   if (res.status >= 500) return `${res.status} (a 5xx)`;
   if (res.status >= 400) {
-    // Known gap, named in docs/edge.md: HAProxy 2.6 answers a request line its parser rejects (a raw byte
-    // outside printable ASCII) with its built-in text/html 400, before any http-error rule (fixed in 3.2).
-    // The service itself answers these with problem+json (the direct run checks that).
-    if (
-      res.status === 400 &&
-      /[^\x21-\x7e]/.test(req.target) &&
-      /^text\/html/.test(res.headers['content-type'] ?? '')
-    )
-      return undefined;
     const defect = problemDefect(res);
     if (defect) return `${res.status} is not problem+json: ${defect}`;
   }

@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import type Redis from 'ioredis';
 import { RedisInstance } from '../support/redis-instance';
 import { check, CHECK_PLUGIN } from '../support/check-plugin';
-import { stackEnv } from '../support/stack';
+import { redisAuth, stackEnv } from '../support/stack';
 
 interface Range {
   start: number;
@@ -222,8 +222,12 @@ describe('bin/check_catalog_redis', () => {
     );
   });
 
-  it('is OK on the stack Redis with its defaults, read over a redis:// URL', async () => {
-    const res = await check('-u', stackEnv().REDIS_URL);
+  it('is OK on the stack Redis with its defaults, read over a redis:// URL as the monitoring user', async () => {
+    const url = new URL(stackEnv().REDIS_URL);
+    const { username, password } = redisAuth('exporter');
+    url.username = username;
+    url.password = password;
+    const res = await check('-u', url.toString());
     expect(res.code).toBe(0);
     expect(res.status).toMatch(/^REDIS WRITE ROOM OK - room for /);
   });

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type Redis from 'ioredis';
 import { RedisInstance } from '../support/redis-instance';
-import { ROOT, stackEnv, waitFor } from '../support/stack';
+import { redisAuth, ROOT, stackEnv, waitFor } from '../support/stack';
 
 interface StateObject {
   name: string;
@@ -56,6 +56,8 @@ describe('Icinga 2 runs check_catalog_redis (infra/icinga2)', () => {
     for (const sub of ['data', 'log', 'cache', 'spool', 'run', 'perfdata'])
       fs.mkdirSync(path.join(dir, sub), { recursive: true });
     const stackPort = new URL(stackEnv().REDIS_URL).port;
+    // The monitoring account of the stack's Redis (its default user is off).
+    const monitor = redisAuth('exporter');
     const perf = (kind: string) =>
       `  ${kind}_perfdata_path = "${dir}/perfdata/${kind}-perfdata"\n  ${kind}_temp_path = "${dir}/perfdata/${kind}-perfdata.tmp"\n`;
     fs.writeFileSync(
@@ -72,7 +74,7 @@ object Host "catalog-test" {
   check_interval = 1s
   address = "127.0.0.1"
   vars.catalog_plugin_dir = "${ROOT}/bin"
-  vars.catalog_redis["stack"] = { port = ${stackPort}, check_interval = 1s }
+  vars.catalog_redis["stack"] = { port = ${stackPort}, user = "${monitor.username}", password = "${monitor.password}", check_interval = 1s }
   vars.catalog_redis["full"] = { port = ${full.port}, check_interval = 1s }
 }
 `,

@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import { expect } from 'expect';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis from 'ioredis';
-import { freshIds, product, stackEnv, startApp, waitFor, WRITE_KEY } from '../support/stack';
+import { freshIds, product, redisAuth, stackEnv, startApp, waitFor, WRITE_KEY } from '../support/stack';
 
 /**
  * The service reaches the product Redis through the stack's three Sentinels: after a failover it writes to
@@ -20,7 +20,7 @@ describe('Redis failover through Sentinel', () => {
   const primaryNow = async () =>
     Number(((await sentinel.call('SENTINEL', 'get-master-addr-by-name', 'catalog')) as string[])[1]);
   const role = async (port: number) => {
-    const r = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    const r = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1, ...redisAuth() });
     try {
       return /^role:(\w+)/m.exec(await r.info('replication'))?.[1];
     } finally {
@@ -43,7 +43,7 @@ describe('Redis failover through Sentinel', () => {
   };
 
   before(async () => {
-    sentinel = new Redis(sentinelPorts[0], '127.0.0.1');
+    sentinel = new Redis(sentinelPorts[0], '127.0.0.1', redisAuth());
     expect(sentinelPorts).toHaveLength(3);
     app = await startApp({ RELAY_ENABLED: 'false' });
   });
@@ -83,7 +83,7 @@ describe('Redis failover through Sentinel', () => {
     const after = await put(id, 'after');
     expect(after.statusCode).toBe(200);
     const version = after.json<{ version: number }>().version;
-    const newPrimary = new Redis(replicaPort, '127.0.0.1');
+    const newPrimary = new Redis(replicaPort, '127.0.0.1', redisAuth());
     try {
       expect(JSON.parse((await newPrimary.get(`product:${id}`))!)).toMatchObject({ version, brand: 'after' });
     } finally {

@@ -8,7 +8,8 @@ describe('MariaDB master-master replication', () => {
   let b: Connection;
 
   before(async () => {
-    [a, b] = await Promise.all([mysqlServer('a'), mysqlServer('b')]);
+    // DDL: the migrations' account (the service's may not CREATE or DROP).
+    [a, b] = await Promise.all([mysqlServer('a', 'migrate'), mysqlServer('b', 'migrate')]);
     await a.query(
       'CREATE TABLE IF NOT EXISTS replication_probe (id BIGINT UNSIGNED PRIMARY KEY, origin CHAR(1)) ENGINE=InnoDB',
     );

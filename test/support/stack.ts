@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createConnection, Connection } from 'mysql2/promise';
-import { AppConfig, loadConfig } from '@app/config';
+import { AppConfig, loadConfig, readEnvFile } from '@app/config';
 import { createApp } from '@catalog/app.factory';
 
 /** The repository root, whether this file runs from test/ or compiled from dist-test/test/. */
@@ -24,11 +24,20 @@ export function stackEnv(): Record<string, string> {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
 }
 
+/**
+ * The stack's secrets.env (scripts/lib/stack-secrets.sh): every account's name and password. Tests use the
+ * admin accounts only to set up or inspect what the service's own account may not touch.
+ */
+export function stackSecrets(): Record<string, string> {
+  return readEnvFile(path.join(ROOT, '.stack', process.env.STACK_NAME ?? 'test', 'secrets.env'));
+}
+
 export function testConfig(overrides: Record<string, string> = {}): AppConfig {
   return loadConfig({
     ...stackEnv(),
-    // A test that brings a Redis of its own reaches it directly, not through the stack's Sentinels.
-    ...('REDIS_URL' in overrides ? { REDIS_SENTINELS: '' } : {}),
+    // A test that brings a Redis of its own reaches it directly (not through the stack's Sentinels) and as
+    // its default user.
+    ...('REDIS_URL' in overrides ? { REDIS_SENTINELS: '', REDIS_USERNAME: '', REDIS_PASSWORD: '' } : {}),
     NODE_ENV: 'test',
     LOG_STDOUT: 'false',
     RELAY_ENABLED: 'false',
@@ -52,19 +61,44 @@ export async function startApp(overrides: Record<string, string> = {}): Promise<
   return app;
 }
 
-export function redis(): Redis {
-  return new Redis(stackEnv().REDIS_URL);
+export type RedisAccount = 'admin' | 'catalog' | 'exporter' | 'sentinel' | 'replica';
+
+/** Redis credentials of one of the stack's accounts (the service's is `catalog`). */
+export function redisAuth(as: RedisAccount = 'admin'): { username: string; password: string } {
+  const s = stackSecrets();
+  const key = {
+    admin: 'REDIS_ADMIN',
+    catalog: 'REDIS',
+    exporter: 'REDIS_EXPORTER',
+    sentinel: 'REDIS_SENTINEL',
+    replica: 'REDIS_REPLICA',
+  }[as];
+  return { username: s[as === 'catalog' ? 'REDIS_USERNAME' : `${key}_USER`], password: s[`${key}_PASSWORD`] };
 }
 
+/** The stack's primary Redis, as the admin account unless told otherwise (tests set up and inspect with it). */
+export function redis(as: RedisAccount = 'admin'): Redis {
+  const url = new URL(stackEnv().REDIS_URL);
+  return new Redis(Number(url.port), url.hostname, redisAuth(as));
+}
+
+export type MysqlAccount = 'app' | 'monitor' | 'migrate';
+
 /** A direct connection to one master, bypassing the DB HAProxy. */
-export function mysqlServer(which: 'a' | 'b', as: 'app' | 'monitor' = 'app'): Promise<Connection> {
+export function mysqlServer(which: 'a' | 'b', as: MysqlAccount = 'app'): Promise<Connection> {
   const env = stackEnv();
+  const s = stackSecrets();
+  const account = {
+    app: [s.MYSQL_USER, s.MYSQL_PASSWORD],
+    monitor: [s.MYSQL_MONITOR_USER, s.MYSQL_MONITOR_PASSWORD],
+    migrate: [s.MYSQL_MIGRATE_USER, s.MYSQL_MIGRATE_PASSWORD],
+  }[as];
   return createConnection({
     host: '127.0.0.1',
     port: Number(which === 'a' ? env.MYSQL_A_PORT : env.MYSQL_B_PORT),
-    user: as === 'app' ? env.MYSQL_USER : env.MYSQL_MONITOR_USER,
-    password: as === 'app' ? env.MYSQL_PASSWORD : env.MYSQL_MONITOR_PASSWORD,
-    database: as === 'app' ? env.MYSQL_DATABASE : undefined,
+    user: account[0],
+    password: account[1],
+    database: as === 'monitor' ? undefined : env.MYSQL_DATABASE,
   });
 }
 

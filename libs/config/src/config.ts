@@ -33,8 +33,8 @@ const schema = z.object({
   /** One Redis per record type is configuration, not code: unset means "same as REDIS_URL". */
   REDIS_PRODUCT_URL: z.string().url().optional(),
   /**
-   * Redis ACL user of the service (and Sentinel's, for a Sentinel client): empty means the default user
-   * without a password, as the local stack runs today. Not yet wired into the client (issue 13).
+   * Redis ACL user of the service, on Redis and on the Sentinels, used when the URL carries no credentials.
+   * Empty: the `default` user without a password (a Redis of a test's own); the stack's Redis has none.
    */
   REDIS_USERNAME: z.string().default(''),
   REDIS_PASSWORD: z.string().default(''),
@@ -169,6 +169,27 @@ export type AppConfig = z.infer<typeof schema> & { REDIS_PRODUCT_URL: string };
 
 export class ConfigError extends Error {}
 
+/** Passwords anyone can guess: the defaults above and those of the stack before per-stack secrets. */
+const DEFAULT_SECRETS = new Set(['', 'catalog', 'monitor', 'repl', 'password', 'secret']);
+
+/** What production refuses: the local stack's demo keys and default or empty secrets. */
+function productionDefects(cfg: z.infer<typeof schema>): string[] {
+  const bad: string[] = [];
+  if (cfg.API_KEYS === DEMO_API_KEYS)
+    bad.push('API_KEYS: must be set in production (the demo keys are local only)');
+  const urlPassword = (url: string) => decodeURIComponent(new URL(url).password);
+  const redisPasswords = [cfg.REDIS_URL, cfg.REDIS_PRODUCT_URL, cfg.REDIS_REPLICA_URL]
+    .filter((u): u is string => !!u)
+    .map((u) => urlPassword(u) || cfg.REDIS_PASSWORD);
+  if (redisPasswords.some((p) => DEFAULT_SECRETS.has(p)))
+    bad.push('REDIS_PASSWORD: must be set in production (Redis refuses the default user)');
+  if (DEFAULT_SECRETS.has(cfg.MYSQL_PASSWORD))
+    bad.push('MYSQL_PASSWORD: must not be empty or a default in production');
+  if (DEFAULT_SECRETS.has(cfg.MYSQL_MONITOR_PASSWORD))
+    bad.push('MYSQL_MONITOR_PASSWORD: must not be empty or a default in production');
+  return bad;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
@@ -177,11 +198,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const cfg = parsed.data;
   if (cfg.NODE_ENV === 'production') {
-    if (cfg.API_KEYS === DEMO_API_KEYS) {
-      throw new ConfigError(
-        'Invalid configuration:\n  API_KEYS: must be set in production (the demo keys are local only)',
-      );
-    }
+    const bad = productionDefects(cfg);
+    if (bad.length) throw new ConfigError(`Invalid configuration:\n${bad.map((b) => `  ${b}`).join('\n')}`);
     cfg.CATALOG_FAILPOINT = '';
   }
   return { ...cfg, REDIS_PRODUCT_URL: cfg.REDIS_PRODUCT_URL ?? cfg.REDIS_URL };

@@ -14,10 +14,26 @@ export interface RedisTarget {
   url: string;
   sentinels?: ReadonlyArray<{ host: string; port: number }>;
   sentinelName?: string;
+  /** ACL user and password when the URL has none (REDIS_USERNAME/REDIS_PASSWORD); also used with Sentinels. */
+  username?: string;
+  password?: string;
+}
+
+/** The target's credentials: the URL's own when it has them, else the configured ones. */
+function credentials(target: RedisTarget): { username?: string; password?: string } {
+  const u = new URL(target.url);
+  if (u.password) {
+    return {
+      username: u.username ? decodeURIComponent(u.username) : undefined,
+      password: decodeURIComponent(u.password),
+    };
+  }
+  return { username: target.username || undefined, password: target.password || undefined };
 }
 
 /** The product Redis as configured: through the Sentinels when REDIS_SENTINELS is set. */
 export function productRedisTarget(config: AppConfig): RedisTarget {
+  const auth = { username: config.REDIS_USERNAME, password: config.REDIS_PASSWORD };
   const sentinels = config.REDIS_SENTINELS.split(',')
     .map((s) => s.trim())
     .filter(Boolean)
@@ -26,26 +42,29 @@ export function productRedisTarget(config: AppConfig): RedisTarget {
       return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
     });
   return sentinels.length
-    ? { url: config.REDIS_PRODUCT_URL, sentinels, sentinelName: config.REDIS_SENTINEL_NAME }
-    : { url: config.REDIS_PRODUCT_URL };
+    ? { url: config.REDIS_PRODUCT_URL, sentinels, sentinelName: config.REDIS_SENTINEL_NAME, ...auth }
+    : { url: config.REDIS_PRODUCT_URL, ...auth };
 }
 
 /**
  * Through Sentinel, ioredis asks the Sentinels for the primary, checks the ROLE of what it reached (a demoted
  * primary is refused and the Sentinels asked again), and with failoverDetector drops the connection as soon
  * as a Sentinel announces +switch-master. A READONLY answer (a primary demoted under an open connection)
- * reconnects and sends the command again to the new primary: a write never stays on a replica.
+ * reconnects and sends the command again to the new primary: a write never stays on a replica. The service
+ * is the same ACL user on the Sentinels as on Redis (infra/redis, docs/security.md).
  */
 function sentinelOptions(target: RedisTarget): RedisOptions {
   if (!target.sentinels?.length) return {};
   const u = new URL(target.url);
+  const auth = credentials(target);
   return {
     sentinels: [...target.sentinels],
     name: target.sentinelName,
     role: 'master',
     failoverDetector: true,
-    username: u.username ? decodeURIComponent(u.username) : undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
+    ...auth,
+    sentinelUsername: auth.username,
+    sentinelPassword: auth.password,
     db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
     sentinelRetryStrategy: (times) => Math.min(times * 200, 2_000),
     reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
@@ -72,7 +91,9 @@ export function createRedis(
     retryStrategy: (times) => Math.min(times * 200, 2_000),
     ...options,
   };
-  const client = t.sentinels?.length ? new Redis({ ...base, ...sentinelOptions(t) }) : new Redis(t.url, base);
+  const client = t.sentinels?.length
+    ? new Redis({ ...base, ...sentinelOptions(t) })
+    : new Redis(t.url, { ...base, ...credentials(t) });
   // One line when an outage starts and one when it ends, not one per reconnect attempt.
   let downSince = 0;
   let failures = 0;
@@ -201,10 +222,20 @@ export class RedisHealth implements OnApplicationShutdown {
       // Connects on first use: a node that is never scraped never opens it.
       useFactory: (config: AppConfig, logger: AppLogger) =>
         config.REDIS_REPLICA_URL
-          ? createRedis(config.REDIS_REPLICA_URL, 'replica', logger, 1_000, {
-              lazyConnect: true,
-              maxRetriesPerRequest: 0,
-            })
+          ? createRedis(
+              {
+                url: config.REDIS_REPLICA_URL,
+                username: config.REDIS_USERNAME,
+                password: config.REDIS_PASSWORD,
+              },
+              'replica',
+              logger,
+              1_000,
+              {
+                lazyConnect: true,
+                maxRetriesPerRequest: 0,
+              },
+            )
           : null,
     },
     RedisHealth,

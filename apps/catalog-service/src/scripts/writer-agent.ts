@@ -14,7 +14,7 @@ master that is behind (libs/database/src/writer-verdict.ts has the rule). Logs o
   --self HOST:PORT    the master this agent speaks for
   --peer HOST:PORT    the other master
   -h, --help          this text
-Env: MYSQL_MONITOR_USER, MYSQL_MONITOR_PASSWORD (the monitor account: REPLICATION CLIENT, SLAVE MONITOR).
+Env: MYSQL_MONITOR_USER, MYSQL_MONITOR_PASSWORD (the stack passes its catalog_agent account: SLAVE MONITOR only).
 `;
 
 function hostPort(s: string): { host: string; port: number } {
