@@ -60,6 +60,30 @@ describe('MariaDB writer: agent checks, sticky failover, semi-sync', () => {
     expect(await yes()).toBeGreaterThanOrEqual(before + 2);
   });
 
+  it('never calls the writer behind its peer while it takes writes', async () => {
+    // Back-to-back commits through the writer while A's agent is asked over and over: A has every commit
+    // first (B gets them from A), so any "down" from A's agent is false and would move writes to B.
+    const verdicts: string[] = [];
+    let writing = true;
+    const writes = Array.from({ length: 4 }, async () => {
+      while (writing) {
+        const [id] = freshIds(1);
+        await writer.query(
+          "INSERT INTO outbox (record_type, record_id, version) VALUES ('agent-race', ?, 1)",
+          [id],
+        );
+      }
+    });
+    try {
+      for (let i = 0; i < 60; i++) verdicts.push(await agentVerdict('a'));
+    } finally {
+      writing = false;
+      await Promise.all(writes);
+      await writer.query("DELETE FROM outbox WHERE record_type = 'agent-race'");
+    }
+    expect(verdicts.filter((v) => !v.startsWith('up'))).toEqual([]);
+  });
+
   it('keeps a master that is behind its peer out of the writer pool until it has caught up', async () => {
     await rootSql('b', 'STOP SLAVE SQL_THREAD');
     try {

@@ -68,10 +68,18 @@ async function peerBinlogPos(addr: string): Promise<string | null> {
   }
 }
 
-/** null: this master did not answer the agent; HAProxy's own health check judges reachability. */
+/**
+ * null: this master did not answer the agent; HAProxy's own health check judges reachability.
+ * The peer is read first, then this master: the peer's binlog holds what it replicated from here, so read
+ * the other way round, while this master takes writes, the peer can already hold commits that came after
+ * this master's position was read, and the writer itself looked "behind its peer". Under heavy writes that
+ * marked the writer down for 0.5 s at a time, sent new connections to the backup while the old ones still
+ * wrote to it, and both masters stopped replicating on a duplicate key.
+ */
 async function verdict(self: string, peer: string): Promise<Verdict | null> {
   try {
-    const [state, peerPos] = await Promise.all([selfState(self), peerBinlogPos(peer)]);
+    const peerPos = await peerBinlogPos(peer);
+    const state = await selfState(self);
     return writerVerdict(state, peerPos);
   } catch {
     return null;
