@@ -38,6 +38,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/categories/{id}/products': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Walk the products of a category, a page at a time
+     * @description Product ids in ascending order, after an opaque cursor. A walk stays correct while products are added, moved and removed: each product that stays in the category for the whole walk appears exactly once. Direct membership only (the categoryIds of each product).
+     */
+    get: operations['listCategoryProducts'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/products': {
     parameters: {
       query?: never;
@@ -191,6 +211,24 @@ export interface components {
       result: 'created' | 'replaced' | 'rejected';
       /** @example 3 */
       version?: number;
+    };
+    CategoryProductPageDto: {
+      /** @example 7 */
+      categoryId: number;
+      /**
+       * @description Pass as cursor to get the next page; null on the last page
+       * @example AQAAAAAAAAAHAAAAAAAAA_R4sFrb
+       */
+      nextCursor: string | null;
+      /**
+       * @description Product ids in the category, ascending, after the cursor. Read the products themselves with GET /v1/products?ids= (one bulk read per page).
+       * @example [
+       *       1012,
+       *       1040,
+       *       1177
+       *     ]
+       */
+      productIds: number[];
     };
     ProblemDto: {
       /** @example ids must be integers between 1 and 9007199254740991; invalid: "abc" */
@@ -690,6 +728,165 @@ export interface operations {
         };
       };
       /** @description Not ready (neither Redis nor the MySQL readers answer, the process is draining, or this node's Varnish is not yet purged) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front timed out waiting for a node */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  listCategoryProducts: {
+    parameters: {
+      query?: {
+        /** @description nextCursor of the previous page; a cursor that was altered or belongs to another category is a 400 */
+        cursor?: string;
+        limit?: number;
+      };
+      header?: {
+        'If-None-Match'?: string;
+      };
+      path: {
+        /** @description Category id, 1 .. 2^53-1, written plainly */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          /** @description Short freshness: membership changes are not purged (docs/categories.md) */
+          'Cache-Control'?: string;
+          /** @description Changes when the page changes */
+          ETag?: string;
+          /** @description redis (the category set) or mysql (fallback while the set is rebuilt) */
+          'X-Catalog-Tier'?: 'redis' | 'mysql';
+          /** @description category:{id} */
+          xkey?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CategoryProductPageDto'];
+        };
+      };
+      /** @description Not modified (If-None-Match matched) */
+      304: {
+        headers: {
+          /** @description Short freshness: membership changes are not purged (docs/categories.md) */
+          'Cache-Control'?: string;
+          /** @description Changes when the page changes */
+          ETag?: string;
+          /** @description redis (the category set) or mysql (fallback while the set is rebuilt) */
+          'X-Catalog-Tier'?: 'redis' | 'mysql';
+          /** @description category:{id} */
+          xkey?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed id, limit or cursor, or an unknown query parameter */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Method not allowed */
+      405: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Body over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description URL over the limit */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An Expect other than 100-continue */
+      417: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Rate limited at the front (Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Request headers over the limit */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal error (no internal detail in the body) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front could not get a valid answer from a node */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Overloaded or unavailable (Retry-After when known) */
       503: {
         headers: {
           [name: string]: unknown;

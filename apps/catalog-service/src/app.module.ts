@@ -6,6 +6,7 @@ import { LoggerModule } from '@app/logger';
 import { MetricsModule } from '@app/metrics';
 import { RedisModule } from '@app/redis';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { CategoriesModule } from './categories/categories.module';
 import { HealthController } from './controllers/health.controller';
 import { MetricsController } from './controllers/metrics.controller';
 import { ProductController } from './controllers/product.controller';
@@ -40,6 +41,7 @@ export class AppModule {
         RedisModule,
         DatabaseModule,
         TerminusModule,
+        CategoriesModule,
       ],
       controllers: [ProductController, HealthController, MetricsController],
       providers: [

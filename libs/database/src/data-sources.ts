@@ -1,8 +1,9 @@
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '@app/config';
 import { ProductsAndOutbox1732300000000 } from './migrations/1732300000000-products-and-outbox';
+import { CategoryProducts1796040000000 } from './migrations/1796040000000-category-products';
 
-export const MIGRATIONS = [ProductsAndOutbox1732300000000];
+export const MIGRATIONS = [ProductsAndOutbox1732300000000, CategoryProducts1796040000000];
 
 export type MysqlRole = 'writer' | 'reader';
 

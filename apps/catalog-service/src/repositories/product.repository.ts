@@ -3,12 +3,18 @@ import { backOff } from 'exponential-backoff';
 import type { Pool, TypeCast } from 'mysql2';
 import { DataSource, EntityManager } from 'typeorm';
 import { MYSQL_READER, MYSQL_WRITER } from '@app/database';
+import {
+  CategoryMembershipRepository,
+  Membership,
+} from '@catalog/categories/repositories/category-membership.repository';
 import type { ProductState } from './product-cache.repository';
 
 export interface ProductRow {
   sku: string;
   status: string;
   doc: string;
+  /** The product's categories (its document's categoryIds), kept in category_products by the same write. */
+  categoryIds: readonly number[];
 }
 
 /** Builds the stored row once the new version is known (the document embeds its version). */
@@ -16,6 +22,8 @@ export type RowBuilder = (version: number, now: Date) => ProductRow;
 
 export interface WriteResult extends ProductState {
   created: boolean;
+  /** Every (category, product) pair of this product after the write, for the category sets in Redis. */
+  memberships: Membership[];
 }
 
 /** undefined: unconditional; 'exists': the product must exist (If-Match: *); number: that exact version. */
@@ -112,6 +120,7 @@ export class ProductRepository {
   constructor(
     @Inject(MYSQL_WRITER) private readonly writer: DataSource,
     @Inject(MYSQL_READER) private readonly reader: DataSource,
+    private readonly membership: CategoryMembershipRepository,
   ) {}
 
   /** Live documents for ids, from the reader endpoint; deleted and unknown ids are simply absent. */
@@ -171,8 +180,11 @@ export class ProductRepository {
       const row = build(version, new Date());
       await this.assertSkusFree(em, [{ id, sku: row.sku }]);
       await this.insertRows(em, [{ id, version, row, isNew: cur === undefined }]);
+      const memberships = await this.membership.sync(em, [
+        { productId: id, version, categoryIds: row.categoryIds },
+      ]);
       await this.insertOutbox(em, [{ id, version }]);
-      return [{ id, version, doc: row.doc, created: !exists }];
+      return [{ id, version, doc: row.doc, created: !exists, memberships }];
     });
     return result;
   }
@@ -208,8 +220,18 @@ export class ProductRepository {
         planned.map((p) => ({ id: p.id, sku: p.row.sku })),
       );
       await this.insertRows(em, planned);
+      const memberships = await this.membership.sync(
+        em,
+        planned.map((p) => ({ productId: p.id, version: p.version, categoryIds: p.row.categoryIds })),
+      );
       await this.insertOutbox(em, planned);
-      return planned.map((p) => ({ id: p.id, version: p.version, doc: p.row.doc, created: p.created }));
+      return planned.map((p) => ({
+        id: p.id,
+        version: p.version,
+        doc: p.row.doc,
+        created: p.created,
+        memberships: memberships.filter((m) => m.productId === p.id),
+      }));
     });
   }
 
@@ -224,8 +246,9 @@ export class ProductRepository {
         'UPDATE products SET version = ?, doc = NULL, sku = NULL, updated_at = ?, deleted_at = ? WHERE id = ?',
         [version, new Date(), new Date(), id],
       );
+      const memberships = await this.membership.sync(em, [{ productId: id, version, categoryIds: [] }]);
       await this.insertOutbox(em, [{ id, version }]);
-      return [{ id, version, doc: null, created: false }];
+      return [{ id, version, doc: null, created: false, memberships }];
     });
     return result;
   }

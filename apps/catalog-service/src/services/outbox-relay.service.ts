@@ -5,6 +5,8 @@ import { Metrics } from '@app/metrics';
 import { redisErrorKind } from '@app/redis';
 import { LeaseRepository } from '@catalog/repositories/lease.repository';
 import { OutboxRepository } from '@catalog/repositories/outbox.repository';
+import { CategoryMembershipRepository } from '@catalog/categories/repositories/category-membership.repository';
+import { CategoryProductsCacheRepository } from '@catalog/categories/repositories/category-products-cache.repository';
 import { ProductCacheRepository } from '@catalog/repositories/product-cache.repository';
 import { ProductRepository } from '@catalog/repositories/product.repository';
 import { SerialPass } from './serial-pass';
@@ -38,6 +40,8 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     private readonly products: ProductRepository,
     private readonly cache: ProductCacheRepository,
     private readonly leases: LeaseRepository,
+    private readonly memberships: CategoryMembershipRepository,
+    private readonly categorySets: CategoryProductsCacheRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
     logger: AppLogger,
@@ -77,7 +81,9 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     for (;;) {
       const entries = await this.outbox.pending(graceMs, this.config.RELAY_BATCH);
       if (entries.length === 0) break;
-      const states = await this.products.findStates([...new Set(entries.map((e) => e.recordId))]);
+      const ids = [...new Set(entries.map((e) => e.recordId))];
+      const states = await this.products.findStates(ids);
+      const pairs = await this.memberships.findByProducts(ids);
       // Whatever this changes in Redis is also published for the edge purgers (same script).
       const { changed, invalidation } = await this.cache
         .apply(states, {
@@ -86,6 +92,10 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
           streamMaxLen: this.config.PURGE_STREAM_MAXLEN,
           node: this.config.NODE_NAME,
           source: 'relay',
+        })
+        .then(async (r) => {
+          await this.categorySets.apply(pairs);
+          return r;
         })
         .catch((e: unknown) => {
           this.metrics.redisErrors.inc({ op: 'relay', kind: redisErrorKind(e) });

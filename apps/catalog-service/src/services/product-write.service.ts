@@ -7,6 +7,7 @@ import { redisErrorKind } from '@app/redis';
 import { serializeProduct } from '@catalog/dtos/product-document';
 import { parseBatchItem } from '@catalog/dtos/product-input';
 import type { BatchItemDto, BatchResultDto, ProductInputDto } from '@catalog/dtos/product.dto';
+import { CategoryProductsCacheRepository } from '@catalog/categories/repositories/category-products-cache.repository';
 import { ProductCacheRepository } from '@catalog/repositories/product-cache.repository';
 import {
   NotStored,
@@ -32,6 +33,7 @@ const builder =
     sku: input.sku,
     status: input.status,
     doc: serializeProduct(id, version, now, input),
+    categoryIds: input.categoryIds ?? [],
   });
 
 /**
@@ -47,6 +49,7 @@ export class ProductWriteService {
     private readonly metrics: Metrics,
     private readonly logger: AppLogger,
     private readonly purger: EdgePurgerService,
+    private readonly categorySets: CategoryProductsCacheRepository,
   ) {}
 
   async put(id: number, input: ProductInputDto, pre: Precondition): Promise<WriteResult> {
@@ -182,6 +185,7 @@ export class ProductWriteService {
         source: 'request',
       });
       invalidation = applied.invalidation;
+      await this.categorySets.apply(writes.flatMap((w) => w.memberships));
       if (applied.underOom) {
         this.metrics.redisErrors.inc({ op: 'write', kind: 'oom' });
         this.logger
