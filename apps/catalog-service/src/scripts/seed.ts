@@ -14,7 +14,8 @@ Loads a deterministic demo catalog (about 1 KB of JSON per product) into MySQL (
 
   --products N     how many products (default 10000)
   --start ID       first product id (default 1)
-  --reset          empty the products table and the product:* Redis keys first
+  --reset          empty the products and category_products tables and the product:* and
+                   category-products* Redis keys first
   --if-empty       do nothing if the catalog already has products (what npm start uses)
   --append         add to a catalog that has products
   --redis MODE     persistent (default: keys without TTL, like written products), volatile (with the
@@ -87,12 +88,13 @@ async function main(): Promise<void> {
       if (values.mysql !== 'none') {
         await db.query('DELETE FROM outbox');
         await db.query('TRUNCATE TABLE products');
+        await db.query('TRUNCATE TABLE category_products');
       }
       let deleted = 0;
-      for await (const keys of redis.scanStream({ match: 'product:*', count: 1000 }) as AsyncIterable<
-        string[]
-      >) {
-        if (keys.length) deleted += await redis.unlink(...keys);
+      for (const match of ['product:*', 'category-products*']) {
+        for await (const keys of redis.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>) {
+          if (keys.length) deleted += await redis.unlink(...keys);
+        }
       }
       say(`reset: ${values.mysql !== 'none' ? 'products table emptied, ' : ''}${deleted} redis keys removed`);
     } else if (!values.append && values.mysql !== 'none') {
@@ -143,7 +145,7 @@ const tsvLine = (r: { id: number; sku: string; status: string; doc: string }) =>
 async function writeBatch(
   db: Pool | null,
   redis: Redis,
-  rows: Array<{ id: number; sku: string; status: string; doc: string }>,
+  rows: Array<{ id: number; sku: string; status: string; doc: string; categoryIds: number[] }>,
   mode: string,
   ttl: number,
 ): Promise<void> {
@@ -167,6 +169,16 @@ async function writeBatch(
             LINES TERMINATED BY '\\n' (id, sku, status, version, doc, created_at, updated_at)`,
       infileStreamFactory: () => Readable.from(chunks),
     });
+    // Category membership as the write path keeps it (version 1, present); the category sets in Redis
+    // are built from it by the first walk of each category (docs/categories.md).
+    const pairs = rows.flatMap((r) => r.categoryIds.map((c) => [c, r.id, 1, 1]));
+    for (let i = 0; i < pairs.length; i += 2000) {
+      mysql = mysql.then(() =>
+        db.query('INSERT INTO category_products (category_id, product_id, present, version) VALUES ?', [
+          pairs.slice(i, i + 2000),
+        ]),
+      );
+    }
   }
   let cache: Promise<unknown> = Promise.resolve();
   if (mode !== 'none') {
