@@ -4,6 +4,8 @@ import { createPool, Pool } from 'mysql2/promise';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@app/config';
+import { serializeCategory } from '@catalog/categories/dtos/category.dto';
+import { demoCategories } from './demo-categories';
 import { demoProductRow, SEED_TIME } from './demo-catalog';
 import { Progress } from './progress';
 
@@ -89,9 +91,10 @@ async function main(): Promise<void> {
         await db.query('DELETE FROM outbox');
         await db.query('TRUNCATE TABLE products');
         await db.query('TRUNCATE TABLE category_products');
+        await db.query('TRUNCATE TABLE categories');
       }
       let deleted = 0;
-      for (const match of ['product:*', 'category-products*']) {
+      for (const match of ['product:*', 'category:*', 'category-products*']) {
         for await (const keys of redis.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>) {
           if (keys.length) deleted += await redis.unlink(...keys);
         }
@@ -108,6 +111,7 @@ async function main(): Promise<void> {
       }
     }
 
+    if (values.mysql !== 'none') await seedCategories(db, redis, redisMode, config.CACHE_TTL_SECONDS);
     const began = Date.now();
     const progress = values.quiet ? null : new Progress(total, 'products');
     const inflight = new Set<Promise<void>>();
@@ -194,6 +198,32 @@ async function writeBatch(
     }
   }
   await Promise.all([mysql, cache]);
+}
+
+/**
+ * The demo category tree (294 categories, version 1), written like the products: MySQL rows and, unless
+ * --redis none, their documents as Redis keys. Rows that exist are left alone (--append, re-runs).
+ */
+async function seedCategories(db: Pool, redis: Redis, mode: string, ttl: number): Promise<void> {
+  const byId = new Map(demoCategories().map((c) => [c.id, c]));
+  const rows = [...byId.values()].map((c) => {
+    const path = [c.id];
+    for (let p = c.parentId; p !== null; p = byId.get(p)!.parentId) path.unshift(p);
+    const doc = serializeCategory(c.id, 1, SEED_TIME, path, c);
+    return [c.id, c.parentId, c.position, `/${path.join('/')}/`, 1, doc, SEED_TIME, SEED_TIME];
+  });
+  await db.query(
+    `INSERT INTO categories (id, parent_id, position, path, version, doc, created_at, updated_at) VALUES ?
+     ON DUPLICATE KEY UPDATE id = id`,
+    [rows],
+  );
+  if (mode === 'none') return;
+  const p = redis.pipeline();
+  for (const r of rows) {
+    if (mode === 'persistent') p.set(`category:${String(r[0])}`, r[5] as string, 'NX');
+    else p.set(`category:${String(r[0])}`, r[5] as string, 'EX', ttl, 'NX');
+  }
+  await p.exec();
 }
 
 class UsageError extends Error {}

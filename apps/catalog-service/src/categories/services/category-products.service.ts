@@ -53,7 +53,7 @@ export class CategoryProductsService {
     const productIds = more ? ids.slice(0, limit) : ids;
     const nextCursor = more ? encodeCursor(categoryId, productIds[productIds.length - 1]) : null;
     const etag =
-      '"c' + hash('sha1', `${categoryId}:${after}:${productIds.join(',')}:${more}`, 'base64url') + '"';
+      '"w' + hash('sha1', `${categoryId}:${after}:${productIds.join(',')}:${more}`, 'base64url') + '"';
     return { productIds, nextCursor, etag, tier };
   }
 
