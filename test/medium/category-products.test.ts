@@ -3,7 +3,7 @@ import { expect } from 'expect';
 import { encodeCursor } from '@catalog/categories/dtos/category-cursor';
 import { CategoryMembershipRepository } from '@catalog/categories/repositories/category-membership.repository';
 import { CategoryProductsCacheRepository as Sets } from '@catalog/categories/repositories/category-products-cache.repository';
-import { OutboxRelayService } from '@catalog/services/outbox-relay.service';
+import { OutboxRelayService } from '@catalog/record-types/services/outbox-relay.service';
 import { appWithStores, freshIds, product, waitFor, WRITE_KEY } from '../support/stack';
 
 describe('category membership and the walk endpoint (real Redis and MariaDB)', () => {

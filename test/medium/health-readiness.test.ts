@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import { expect } from 'expect';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type Redis from 'ioredis';
-import { StoreBreakers } from '@catalog/services/store-breaker';
+import { StoreBreakers } from '@catalog/health/services/store-breaker';
 import { RedisInstance } from '../support/redis-instance';
 import { TcpProxy } from '../support/tcp-proxy';
 import { freshIds, product, stackEnv, startApp, waitFor, WRITE_KEY } from '../support/stack';

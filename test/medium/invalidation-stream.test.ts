@@ -3,8 +3,9 @@ import { expect } from 'expect';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis from 'ioredis';
 import type { Connection } from 'mysql2/promise';
-import { INVALIDATION_STREAM, ProductCacheRepository } from '@catalog/repositories/product-cache.repository';
-import { OutboxRelayService } from '@catalog/services/outbox-relay.service';
+import { INVALIDATION_STREAM } from '@catalog/invalidation/invalidation-stream';
+import { ProductCacheRepository } from '@catalog/products/repositories/product-cache.repository';
+import { OutboxRelayService } from '@catalog/record-types/services/outbox-relay.service';
 import {
   freshIds,
   mysqlServer,
@@ -33,7 +34,7 @@ describe('invalidation stream (written with the Redis update)', () => {
   let db: Connection;
   const opts = {
     tombstoneTtl: 60,
-    skuTtl: 0,
+    indexTtl: 0,
     streamMaxLen: 100_000,
     node: 'medium',
     source: 'request',

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppLogger } from '@app/logger';
-import { LifecycleService } from '@catalog/services/lifecycle.service';
+import { LifecycleService } from '@catalog/health/services/lifecycle.service';
 import { freshIds, product, READ_KEY, startApp, waitFor, WRITE_KEY } from '../support/stack';
 
 type Line = Record<string, unknown> & { message: string; level: string; channel: string; requestId?: string };

@@ -4,8 +4,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type Redis from 'ioredis';
 import type { AppConfig } from '@app/config';
 import { createApp } from '@catalog/app.factory';
-import { LeaseRepository } from '@catalog/repositories/lease.repository';
-import { TieringResult, TieringService } from '@catalog/services/tiering.service';
+import { LeaseRepository } from '@catalog/tiering/repositories/lease.repository';
+import { TieringResult, TieringService } from '@catalog/tiering/services/tiering.service';
 import { RedisInstance } from '../support/redis-instance';
 import { freshIds, product, testConfig, WRITE_KEY } from '../support/stack';
 

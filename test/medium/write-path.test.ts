@@ -129,9 +129,15 @@ describe('ProductWriteService against Redis and MariaDB', () => {
     // A late writer or a replayed outbox row carrying version 1:
     const stale = JSON.stringify({ id, version: 1, sku: `V-${id}` });
     const cache = app.get(
-      (await import('@catalog/repositories/product-cache.repository')).ProductCacheRepository,
+      (await import('@catalog/products/repositories/product-cache.repository')).ProductCacheRepository,
     );
-    const opts = { tombstoneTtl: 60, skuTtl: 0, streamMaxLen: 1000, node: 'test', source: 'relay' } as const;
+    const opts = {
+      tombstoneTtl: 60,
+      indexTtl: 0,
+      streamMaxLen: 1000,
+      node: 'test',
+      source: 'relay',
+    } as const;
     expect(await cache.apply([{ id, version: 1, doc: stale }], opts)).toEqual({
       changed: 0,
       invalidation: null,

@@ -10,7 +10,7 @@ import { PROBLEM_CONTENT_TYPE, ProblemFilter, rawProblemResponse, toProblem } fr
 import { AppLogger, requestContext } from '@app/logger';
 import { Metrics } from '@app/metrics';
 import { AppModule } from './app.module';
-import { registerLoadShedding } from './load-shedding';
+import { registerLoadShedding } from '@catalog/common/load-shedding';
 import { API_VERSIONING, buildOpenApi } from './openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@app/config';
 import { AppLogger } from '@app/logger';
 import { createApp } from './app.factory';
-import { LifecycleService } from './services/lifecycle.service';
+import { LifecycleService } from '@catalog/health/services/lifecycle.service';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -5,8 +5,8 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '@app/config';
 import { canonicalize } from '@app/contract';
 import { AppModule } from './app.module';
-import { EDGE_PROBLEMS, EXTRA_MODELS, problemResponse } from './controllers/api-docs';
-import { CLOSED_INPUT_SCHEMAS } from './dtos/product.dto';
+import { EDGE_PROBLEMS, EXTRA_MODELS, problemResponse } from '@catalog/common/api-docs';
+import { CLOSED_INPUT_SCHEMAS } from '@catalog/products/dtos/product.dto';
 
 /**
  * URI versioning: `@Controller({ path, version: '1' })` serves /v1/..., and a v2 controller for the same

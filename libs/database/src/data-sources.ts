@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '@app/config';
+import { ENTITIES } from './entities';
 import { ProductsAndOutbox1732300000000 } from './migrations/1732300000000-products-and-outbox';
 import { CategoryProducts1796040000000 } from './migrations/1796040000000-category-products';
 import { Categories1796040100000 } from './migrations/1796040100000-categories';
@@ -25,6 +26,7 @@ export function createDataSource(config: AppConfig, role: MysqlRole): DataSource
     timezone: 'Z',
     synchronize: false,
     migrationsRun: false,
+    entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     logging: false,

@@ -1,3 +1,4 @@
+export * from './entities';
 export * from './data-sources';
 export * from './database.module';
 export * from './mysql-pools';

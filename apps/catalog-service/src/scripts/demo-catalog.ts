@@ -1,5 +1,5 @@
-import { serializeProduct } from '@catalog/dtos/product-document';
-import type { ProductInputDto } from '@catalog/dtos/product.dto';
+import { serializeProduct } from '@catalog/products/dtos/product-document';
+import type { ProductInputDto } from '@catalog/products/dtos/product.dto';
 import { DEMO_FIRST_LEAF, DEMO_LEAVES } from './demo-categories';
 
 /** mulberry32: tiny, fast, and the same catalog for the same id on every machine. */

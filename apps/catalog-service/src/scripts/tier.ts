@@ -7,11 +7,11 @@ import { ConfigError, ConfigModule, loadConfig } from '@app/config';
 import { LoggerModule } from '@app/logger';
 import { MetricsModule } from '@app/metrics';
 import { RedisModule } from '@app/redis';
-import { LeaseRepository } from '@catalog/repositories/lease.repository';
-import { RedisMonitorRepository } from '@catalog/repositories/redis-monitor.repository';
-import { TieringRepository } from '@catalog/repositories/tiering.repository';
-import { RunResult, TieringService, TieringStatus } from '@catalog/services/tiering.service';
-import { WriteRoom, writeRoom } from '@catalog/services/write-room';
+import { RedisMonitorRepository } from '@catalog/tiering/repositories/redis-monitor.repository';
+import { TieringRepository } from '@catalog/tiering/repositories/tiering.repository';
+import { TieringModule } from '@catalog/tiering/tiering.module';
+import { RunResult, TieringService, TieringStatus } from '@catalog/tiering/services/tiering.service';
+import { WriteRoom, writeRoom } from '@catalog/tiering/services/write-room';
 
 const USAGE = `usage: npm run tier -- status|run [--json]
 
@@ -94,8 +94,7 @@ async function main(): Promise<void> {
   const config = { ...loadConfig(), TIERING_ENABLED: false, LOG_STDOUT: false };
 
   @Module({
-    imports: [ConfigModule.forRoot(config), LoggerModule, MetricsModule, RedisModule],
-    providers: [TieringService, TieringRepository, RedisMonitorRepository, LeaseRepository],
+    imports: [ConfigModule.forRoot(config), LoggerModule, MetricsModule, RedisModule, TieringModule],
   })
   class TierCliModule {}
 

@@ -18,9 +18,9 @@ import {
   parsePageQuery,
 } from '@catalog/categories/dtos/category-products.dto';
 import { CategoryProductsService } from '@catalog/categories/services/category-products.service';
-import { ApiProblems } from '@catalog/controllers/api-docs';
-import { etagMatches, setReadHeaders } from '@catalog/controllers/http-caching';
-import { ID_SCHEMA, requireId } from '@catalog/dtos/ids';
+import { ApiProblems } from '@catalog/common/api-docs';
+import { etagMatches, setReadHeaders } from '@catalog/common/http-caching';
+import { ID_SCHEMA, requireId } from '@catalog/common/ids';
 
 const PAGE_HEADERS = {
   ETag: { description: 'Changes when the page changes', schema: { type: 'string' } },

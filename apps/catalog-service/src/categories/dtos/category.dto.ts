@@ -9,7 +9,7 @@ import {
   ValidateIf,
   ValidationArguments,
 } from 'class-validator';
-import { IsLocaleMap, LOCALE, MAX_LOCALES } from '@catalog/dtos/validators';
+import { IsLocaleMap, LOCALE, MAX_LOCALES } from '@catalog/common/validators';
 
 export const MAX_CATEGORY_ID = Number.MAX_SAFE_INTEGER;
 /** How deep the tree may go: a path is at most this many ids (root first). */

@@ -6,7 +6,10 @@ import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
 import { redisErrorKind } from '@app/redis';
 import { decodeCursor, encodeCursor } from '@catalog/categories/dtos/category-cursor';
-import { CategoryMembershipRepository } from '@catalog/categories/repositories/category-membership.repository';
+import {
+  CategoryMembershipRepository,
+  Membership,
+} from '@catalog/categories/repositories/category-membership.repository';
 import { CategoryProductsCacheRepository } from '@catalog/categories/repositories/category-products-cache.repository';
 
 export interface ProductPage {
@@ -81,6 +84,17 @@ export class CategoryProductsService {
     } finally {
       await this.cache.releaseRebuild(categoryId).catch(() => undefined);
     }
+  }
+
+  /**
+   * Brings the category sets of these products to their committed pairs. A product write's own states
+   * carry their pairs (read in its transaction); the outbox relay's do not, so they are read from the writer.
+   */
+  async applyMemberships(states: ReadonlyArray<{ id: number; memberships?: Membership[] }>): Promise<void> {
+    const pairs = states.every((s) => s.memberships)
+      ? states.flatMap((s) => s.memberships!)
+      : await this.membership.findByProducts(states.map((s) => s.id));
+    await this.cache.apply(pairs);
   }
 
   private rebuildInBackground(categoryId: number): void {

@@ -1,0 +1,90 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { ServiceUnavailableError } from '@app/errors';
+import { AppLogger } from '@app/logger';
+import { Metrics } from '@app/metrics';
+import { redisErrorKind } from '@app/redis';
+import { EdgePurgerService } from '@catalog/invalidation/services/edge-purger.service';
+import type { RecordType } from '../record-type';
+import { RecordTypeRegistry } from '../record-type.registry';
+import type { ApplyOptions, RecordCacheRepository } from '../repositories/record-cache.repository';
+import type { WriteResult, WriterUnavailable } from '../repositories/versioned-writer';
+
+/**
+ * What every record type's write does after MySQL committed: the guarded Redis apply (which also publishes
+ * the invalidation entry), then a wait for this node's own edge purge.
+ */
+@Injectable()
+export class RecordWrites {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+    private readonly logger: AppLogger,
+    private readonly purger: EdgePurgerService,
+    private readonly registry: RecordTypeRegistry,
+  ) {}
+
+  applyOptions(type: RecordType, source: ApplyOptions['source']): ApplyOptions {
+    return {
+      tombstoneTtl: type.ttl.tombstone(this.config),
+      indexTtl: type.uniqueIndex ? type.ttl.cache(this.config) : 0,
+      streamMaxLen: this.config.PURGE_STREAM_MAXLEN,
+      node: this.config.NODE_NAME,
+      source,
+    };
+  }
+
+  /**
+   * Best effort: what fails here stays in the outbox and the relay applies it within its bound. The Redis
+   * update also publishes the invalidation every node's purger reads; the answer waits (up to PURGE_WAIT_MS)
+   * until this node's own Varnish has purged it, so a client reading back through the same node sees its write.
+   */
+  async afterCommit(cache: RecordCacheRepository, writes: readonly WriteResult[]): Promise<void> {
+    if (writes.length === 0) return;
+    if (this.config.CATALOG_FAILPOINT === 'after-mysql-commit') process.kill(process.pid, 'SIGKILL');
+    let invalidation: string | null = null;
+    try {
+      const applied = await cache.apply(writes, this.applyOptions(cache.type, 'request'));
+      invalidation = applied.invalidation;
+      await this.registry.applyFollowers(cache.type.name, writes);
+      if (applied.underOom) {
+        this.metrics.redisErrors.inc({ op: 'write', kind: 'oom' });
+        this.logger
+          .channel('redis')
+          .warn('redis is full (OOM): existing keys replaced, new ones left to MySQL', {
+            ids: writes.length,
+          });
+      }
+    } catch (e) {
+      const kind = redisErrorKind(e);
+      this.metrics.redisErrors.inc({ op: 'write', kind });
+      const log = this.logger.channel('redis');
+      (kind === 'oom' ? log.error.bind(log) : log.warn.bind(log))(
+        `redis update after commit failed, left to the outbox relay: ${(e as Error).message}`,
+        { ids: writes.length, kind },
+      );
+    }
+    if (invalidation !== null && !(await this.purger.waitFor(invalidation, this.config.PURGE_WAIT_MS))) {
+      this.logger
+        .channel('invalidation')
+        .warn(`answering before this node's purge (waited ${this.config.PURGE_WAIT_MS} ms)`, {
+          invalidation,
+          ids: writes.length,
+        });
+    }
+  }
+}
+
+/**
+ * The writer is failing over (or down): 503 with Retry-After, never 500. When a COMMIT's answer was lost and
+ * the row could not be read back, the body says that the write may have been stored: a retried write is safe.
+ */
+export function writerUnavailable(e: WriterUnavailable): ServiceUnavailableError {
+  return new ServiceUnavailableError(
+    e.outcomeUnknown
+      ? 'the database is failing over; this write may have been stored'
+      : 'the database is failing over',
+    { outcomeUnknown: e.outcomeUnknown },
+    2,
+  );
+}
