@@ -43,6 +43,8 @@ step "starting the test stack ($STACK_NAME, port offset $STACK_PORT_OFFSET)"
 SERVICE_NODES=0 SEED_PRODUCTS=1000 scripts/stack.sh start
 
 if [[ $what == all || $what == medium ]]; then
+  step "migrations match the entities (typeorm migration:generate --check on the stack's MariaDB)"
+  (set -a && . ".stack/$STACK_NAME/env.sh" && set +a && npm run -s migration:check)
   step "medium tests (real Redis and MariaDB)"
   run_tests $(find dist-test/test/medium -name '*.test.js')
 fi

@@ -4,7 +4,10 @@ import { createPool, Pool } from 'mysql2/promise';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@app/config';
+import { CATEGORY } from '@catalog/categories/category.record-type';
 import { serializeCategory } from '@catalog/categories/dtos/category.dto';
+import { PRODUCT } from '@catalog/products/product.record-type';
+import { recordKey } from '@catalog/record-types/record-type';
 import { demoCategories } from './demo-categories';
 import { demoProductRow, SEED_TIME } from './demo-catalog';
 import { Progress } from './progress';
@@ -94,7 +97,8 @@ async function main(): Promise<void> {
         await db.query('TRUNCATE TABLE categories');
       }
       let deleted = 0;
-      for (const match of ['product:*', 'category:*', 'category-products*']) {
+      // The category sets and their version hashes are derived from category_products (docs/categories.md).
+      for (const match of [PRODUCT.keyPrefix + '*', CATEGORY.keyPrefix + '*', 'category-products*']) {
         for await (const keys of redis.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>) {
           if (keys.length) deleted += await redis.unlink(...keys);
         }
@@ -189,11 +193,11 @@ async function writeBatch(
     if (mode === 'persistent') {
       // One MSET per batch: for Redis (and its AOF and replica) one command instead of one per key.
       const args: string[] = [];
-      for (const r of rows) args.push('product:' + r.id, r.doc);
+      for (const r of rows) args.push(recordKey(PRODUCT, r.id), r.doc);
       cache = redis.mset(args);
     } else {
       const p = redis.pipeline();
-      for (const r of rows) p.set('product:' + r.id, r.doc, 'EX', ttl);
+      for (const r of rows) p.set(recordKey(PRODUCT, r.id), r.doc, 'EX', ttl);
       cache = p.exec();
     }
   }
@@ -220,8 +224,8 @@ async function seedCategories(db: Pool, redis: Redis, mode: string, ttl: number)
   if (mode === 'none') return;
   const p = redis.pipeline();
   for (const r of rows) {
-    if (mode === 'persistent') p.set(`category:${String(r[0])}`, r[5] as string, 'NX');
-    else p.set(`category:${String(r[0])}`, r[5] as string, 'EX', ttl, 'NX');
+    if (mode === 'persistent') p.set(recordKey(CATEGORY, r[0] as number), r[5] as string, 'NX');
+    else p.set(recordKey(CATEGORY, r[0] as number), r[5] as string, 'EX', ttl, 'NX');
   }
   await p.exec();
 }

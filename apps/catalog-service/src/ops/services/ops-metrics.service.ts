@@ -12,6 +12,7 @@ import {
 } from '@catalog/tiering/repositories/redis-monitor.repository';
 import { TieringRepository } from '@catalog/tiering/repositories/tiering.repository';
 import { TieringService, TieringStatus } from '@catalog/tiering/services/tiering.service';
+import { registerPoolMetrics, registerTieringMetrics } from './ops-gauges';
 import { WriteRoom, writeRoom } from '@catalog/tiering/services/write-room';
 
 const PROBE_TIMEOUT_MS = 2_000;
@@ -270,40 +271,7 @@ export class OpsMetricsService {
       },
     });
 
-    const pools = () => this.mysql.pools();
-    new Gauge({
-      name: 'catalog_mysql_pool_connections',
-      help: 'Connections of the app pools (writer, reader) by state (busy, idle)',
-      labelNames: ['pool', 'state'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const { pool, usage } of pools()) {
-          this.set({ pool, state: 'busy' }, usage.busy);
-          this.set({ pool, state: 'idle' }, usage.idle);
-        }
-      },
-    });
-    new Gauge({
-      name: 'catalog_mysql_pool_size',
-      help: 'Most connections a pool opens (MYSQL_POOL_SIZE)',
-      labelNames: ['pool'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const { pool, usage } of pools()) this.set({ pool }, usage.size);
-      },
-    });
-    new Gauge({
-      name: 'catalog_mysql_pool_waiting',
-      help: 'Queries waiting for a free pool connection',
-      labelNames: ['pool'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const { pool, usage } of pools()) this.set({ pool }, usage.waiting);
-      },
-    });
+    registerPoolMetrics(registers, () => this.mysql.pools());
 
     new Gauge({
       name: 'catalog_outbox_backlog_rows',
@@ -326,35 +294,6 @@ export class OpsMetricsService {
       },
     });
 
-    new Gauge({
-      name: 'catalog_tiering_persistent_bytes',
-      help: 'Estimated memory of the persistent (no TTL) keys: their count times the sampled MEMORY USAGE',
-      registers,
-      async collect() {
-        this.reset();
-        const t = await tiering();
-        if (t) this.set(t.persistent.bytes);
-      },
-    });
-    new Gauge({
-      name: 'catalog_tiering_budget_bytes',
-      help: 'Memory budget of the persistent keys (0: none)',
-      registers,
-      async collect() {
-        this.reset();
-        const t = await tiering();
-        if (t) this.set(t.budget.bytes);
-      },
-    });
-    new Gauge({
-      name: 'catalog_tiering_last_run_timestamp_seconds',
-      help: 'When the last tiering pass (by any node) started',
-      registers,
-      async collect() {
-        this.reset();
-        const t = await tiering();
-        if (t?.lastRun) this.set(Date.parse(t.lastRun.startedAt) / 1000);
-      },
-    });
+    registerTieringMetrics(registers, tiering);
   }
 }

@@ -50,36 +50,12 @@ import {
 import { productEtag, ProductReadService } from '@catalog/products/services/product-read.service';
 import { ProductWriteService } from '@catalog/products/services/product-write.service';
 import { ApiProblems } from '@catalog/common/api-docs';
+import { recordTag } from '@catalog/record-types/record-type';
+import { PRODUCT } from '../product.record-type';
+import { CACHE_HEADERS, SKU_CACHE_HEADERS, skuXkeys, xkeys } from './product-headers';
 import { cacheControl, etagMatches, parseIfMatch, setReadHeaders } from '@catalog/common/http-caching';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
-const CACHE_HEADERS = {
-  ETag: {
-    description: 'Strong validator; changes when and only when a returned version changes',
-    schema: { type: 'string' },
-  },
-  'Cache-Control': {
-    description: 'public, max-age, s-maxage, stale-while-revalidate, stale-if-error',
-    schema: { type: 'string' },
-  },
-  xkey: {
-    description: 'Space-separated cache tags, product:{id} per requested id',
-    schema: { type: 'string' },
-  },
-  'X-Catalog-Tier': {
-    description: 'Where the service found the data: redis or mysql',
-    schema: { type: 'string', enum: ['redis', 'mysql'] },
-  },
-};
-
-const SKU_CACHE_HEADERS = {
-  ...CACHE_HEADERS,
-  xkey: {
-    description: 'Space-separated cache tags: sku:{sku} per requested sku, product:{id} per product found',
-    schema: { type: 'string' },
-  },
-};
-
 @ApiTags('products')
 @Controller({ path: 'products', version: '1' })
 export class ProductController {
@@ -182,11 +158,11 @@ export class ProductController {
       // Cached briefly and tagged, so that creating the product purges the cached 404.
       void reply
         .header('cache-control', `public, max-age=${this.config.HTTP_NOT_FOUND_MAX_AGE}`)
-        .header('xkey', `product:${id}`)
+        .header('xkey', recordTag(PRODUCT, id))
         .header('x-catalog-tier', result.tier);
       throw new NotFoundError(`product ${id} does not exist`);
     }
-    setReadHeaders(reply, this.cacheControl, result.etag, `product:${id}`, result.tier);
+    setReadHeaders(reply, this.cacheControl, result.etag, recordTag(PRODUCT, id), result.tier);
     if (etagMatches(ifNoneMatch, result.etag)) {
       void reply.status(304);
       return undefined;
@@ -300,20 +276,4 @@ export class ProductController {
     }
     return { results: await this.writes.batch(items) };
   }
-}
-
-function xkeys(ids: readonly number[]): string {
-  let s = '';
-  for (let i = 0; i < ids.length; i++) s += (i ? ' product:' : 'product:') + ids[i];
-  return s;
-}
-
-/** A write purges `product:{id}`; creating or renaming a product also purges `sku:{sku}` of its skus. */
-function skuXkeys(skus: readonly string[], ids: ReadonlyArray<number | null>): string {
-  let s = '';
-  for (let i = 0; i < skus.length; i++) {
-    s += (i ? ' sku:' : 'sku:') + skus[i];
-    if (ids[i] !== null) s += ' product:' + ids[i];
-  }
-  return s;
 }

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import { expect } from 'expect';
-import { serializeProduct, versionOf } from './product-document';
+import { versionOf } from '@catalog/record-types/record-document';
+import { serializeProduct } from './product-document';
 
 describe('product document head', () => {
   it('reads the version off a serialised document without parsing it', () => {

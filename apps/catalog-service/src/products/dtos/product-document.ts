@@ -23,8 +23,6 @@ export function serializeProduct(id: number, version: number, updatedAt: Date, p
   });
 }
 
-export { versionOf } from '@catalog/record-types/record-document';
-
 const SKU_KEY = Buffer.from(',"sku":"');
 
 /** Whether the document is the product with this sku, read off its head (`{"id":…,"version":…,"sku":"…"`). */

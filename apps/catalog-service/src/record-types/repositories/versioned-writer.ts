@@ -121,9 +121,14 @@ export class VersionedWriter {
     type: RecordType,
     rows: ReadonlyArray<{ id: number; version: number }>,
   ): Promise<void> {
+    // One multi-row INSERT; updateEntity(false): no read-back of generated columns inside the transaction.
     await em
-      .getRepository(OutboxEntity)
-      .insert(rows.map((r) => ({ recordType: type.name, recordId: r.id, version: r.version })));
+      .createQueryBuilder()
+      .insert()
+      .into(OutboxEntity)
+      .values(rows.map((r) => ({ recordType: type.name, recordId: r.id, version: r.version })))
+      .updateEntity(false)
+      .execute();
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis, { ChainableCommander } from 'ioredis';
 import { REDIS_PRODUCT } from '@app/redis';
+import { PRODUCT } from '@catalog/products/product.record-type';
 
 /** Idle seconds of each persistent key, -1 for volatile or vanished keys. */
 const IDLE_OF_PERSISTENT = `
@@ -52,7 +53,7 @@ const LAST_RUN_TTL_SECONDS = 7 * 24 * 3600;
 /** The product Redis as the tiering job sees it: sampling, SCAN pages, demotion. */
 @Injectable()
 export class TieringRepository {
-  static readonly PATTERN = 'product:*';
+  static readonly PATTERN = PRODUCT.keyPrefix + '*';
   private readonly redis: RedisWithTiering;
 
   constructor(@Inject(REDIS_PRODUCT) redis: Redis) {
