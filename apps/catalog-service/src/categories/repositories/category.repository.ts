@@ -124,10 +124,10 @@ export class CategoryRepository {
     newPath: readonly number[],
     now: Date,
   ): Promise<WriteResult[]> {
-    const below = (await this.lockTree(em, 'path LIKE ? AND path <> ? AND deleted_at IS NULL', [
+    const below = await this.lockTree(em, 'path LIKE ? AND path <> ? AND deleted_at IS NULL', [
       `${oldPath}%`,
       oldPath,
-    ]));
+    ]);
     const oldDepth = pathIds(oldPath).length;
     const out: WriteResult[] = [];
     for (const row of below) {

@@ -5,6 +5,7 @@ import { ServiceUnavailableError } from '@app/errors';
 import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
 import { redisErrorKind } from '@app/redis';
+import { isBreakerRefusal, StoreBreakers } from '@catalog/health/services/store-breaker';
 import { decodeCursor, encodeCursor } from '@catalog/categories/dtos/category-cursor';
 import {
   CategoryMembershipRepository,
@@ -39,6 +40,7 @@ export class CategoryProductsService {
     private readonly cache: CategoryProductsCacheRepository,
     private readonly metrics: Metrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly breakers: StoreBreakers,
     logger: AppLogger,
   ) {
     this.log = logger.channel('categories');
@@ -98,7 +100,7 @@ export class CategoryProductsService {
   }
 
   private rebuildInBackground(categoryId: number): void {
-    if (this.rebuilding.has(categoryId)) return;
+    if (this.rebuilding.has(categoryId) || !this.breakers.redis.closed) return;
     this.rebuilding.add(categoryId);
     this.rebuild(categoryId)
       .catch((e: unknown) =>
@@ -112,9 +114,11 @@ export class CategoryProductsService {
   /** null: Redis cannot say (set incomplete, or Redis failing): the caller asks MySQL. */
   private async fromRedis(categoryId: number, after: number, n: number): Promise<number[] | null> {
     try {
-      const page = await this.cache.page(categoryId, after, n);
+      const page = await this.breakers.redis.fire(() => this.cache.page(categoryId, after, n));
       return page.complete ? page.ids : null;
     } catch (e) {
+      // An open breaker is counted by the breaker's metric, not logged per read.
+      if (isBreakerRefusal(e)) return null;
       const kind = redisErrorKind(e);
       this.metrics.redisErrors.inc({ op: 'read', kind });
       this.log.warn(`category page from redis failed, reading mysql: ${(e as Error).message}`, { kind });
@@ -124,7 +128,7 @@ export class CategoryProductsService {
 
   private async fromMysql(categoryId: number, after: number, n: number): Promise<number[]> {
     try {
-      return await this.membership.page(categoryId, after, n);
+      return await this.breakers.mysql.fire(() => this.membership.page(categoryId, after, n));
     } catch (e) {
       throw new ServiceUnavailableError(
         `mysql read failed: ${(e as Error).message}`,
