@@ -255,10 +255,7 @@ export const EXPERIMENTS: Experiment[] = [
   {
     name: 'creates',
     title: 'concurrent creates at 200/s beside the read and write load',
-    // Not in the quick run (npm test) for now: on the merged stack (with load shedding) the clean-clone CI
-    // run of 2026-11-30 got 5,113 write 503s with Retry-After at 200 creates/s on 2 cores, cause not yet
-    // pinned down (shedding thresholds vs. writer retries); 0 acks lost. Open in issue 11's closing note.
-    quick: false,
+    quick: true,
     phases: { faultS: 20 },
     creates: { rate: 200, connections: 32 },
     inject: () => 'the creators run from the start (no fault)',
@@ -360,11 +357,11 @@ export const EXPERIMENTS: Experiment[] = [
   },
   {
     name: 'oversized',
-    title: 'oversized requests at every hop: 3 MB PUT body (413), 64 KB header (431), 64 KB URL (414)',
+    title: 'oversized requests at every hop: 3 MB PUT body (413), 20 KB header (431), 20 KB URL (414)',
     phases: { faultS: 5 },
     inject: (ctx) => {
       ctx.facts.oversized = oversized(ctx);
-      return '3 MB PUT (Content-Length, chunked, Expect: 100-continue), 64 KB header, 64 KB URL: 3 tries each at the front, each Varnish, each service';
+      return '3 MB PUT (Content-Length, chunked, Expect: 100-continue), 20 KB header, 20 KB URL: 3 tries each at the front, each Varnish, each service';
     },
     hold: async (ctx) => {
       ctx.facts.oversized = await ctx.facts.oversized;
@@ -372,13 +369,14 @@ export const EXPERIMENTS: Experiment[] = [
     heal: () => 'nothing to heal',
     targets: (ctx) => {
       const rows = ctx.facts.oversized as OversizedRow[];
+      const ok = (x: OversizedRow) => x.problem && accepted(x).includes(x.status);
       const body = rows.filter((x) => x.test.startsWith('body'));
-      const bad = body.filter((x) => !(x.status === 413 && x.problem));
+      const bad = body.filter((x) => !ok(x));
       const others = rows.filter((x) => !x.test.startsWith('body'));
-      const badOther = others.filter((x) => !(x.status === x.want && x.problem));
+      const badOther = others.filter((x) => !ok(x));
       return [
         {
-          name: '413 problem+json at every hop',
+          name: '413 problem+json at every hop (411 at the edge for a body without a declared length)',
           kind: 'availability',
           pass: bad.length === 0,
           value: `${body.length - bad.length} of ${body.length}; wrong: ${summarize(bad)}`,
@@ -484,6 +482,21 @@ export interface OversizedRow {
   err?: string;
 }
 
+/**
+ * What each hop may answer, all as problem+json (docs/edge.md, "Limits"): the edge (front, Varnish) refuses a
+ * body without a Content-Length with 411, since a chunked body's size is known only once it has been read;
+ * Node.js counts the request line in its 16 KiB header limit, so a 20 KiB URL is a 431 at the service. The
+ * heads are 20 KiB: over every limit (front 6 KiB of headers, 9 KiB of URL) and within the 32 KiB the
+ * front's parser buffers; a head over that gets HAProxy 2.6's built-in text/html 400 (docs/edge.md).
+ */
+function accepted(x: OversizedRow): number[] {
+  const edge = x.hop === 'front' || x.hop.startsWith('varnish');
+  if (x.test === 'body-chunked' && edge) return [411, 413];
+  if (x.test !== 'url' && x.test !== 'header') return [x.want];
+  if (x.test === 'url' && x.hop.startsWith('service')) return [414, 431];
+  return [x.want];
+}
+
 const summarize = (rows: OversizedRow[]) =>
   rows.length === 0
     ? 'none'
@@ -523,15 +536,17 @@ async function oversized(ctx: Ctx): Promise<OversizedRow[]> {
           'header',
           431,
           () =>
-            c.request('GET', '/v1/products/1', {
-              headers: { 'x-big': 'y'.repeat(64 << 10) },
+            // an id nobody reads, so that Varnish asks the service (which answers the 431) and does not
+            // answer from its cache
+            c.request('GET', `/v1/products/${900_000_000 + rows.length}`, {
+              headers: { 'x-big': 'y'.repeat(20 << 10) },
               wantBody: true,
             }),
         ],
         [
           'url',
           414,
-          () => c.request('GET', `/v1/products?ids=1${',1'.repeat(32 << 10)}`, { wantBody: true }),
+          () => c.request('GET', `/v1/products?ids=1${',1'.repeat(10 << 10)}`, { wantBody: true }),
         ],
       ];
       for (const [test, want, run] of tests) {

@@ -51,9 +51,14 @@ start_varnish_node() {
   ensure_port_free "$name (admin)" "$admin"
   # Idle timeouts, aligned with the service's keep-alive (75 s) and HAProxy's (see infra/varnish/README.md):
   # backend_idle_timeout < 75 s, timeout_idle > HAProxy's timeout server. A restart empties the cache.
+  # Request heads up to 64 KiB are parsed (http_req_hdr_len, http_req_size; workspace_client holds them),
+  # so an oversized URL gets the VCL's 414 and an oversized header the service's 431, both problem+json,
+  # instead of Varnish's own empty 400 (a header line over 8 KiB) or a closed connection (a head over
+  # 32 KiB). Through the front nothing over 6 KiB of headers or 9 KiB of URL arrives (issue 12 item 4).
   pid=$(start_bg "$name" varnishd -F -j none -n "$(varnish_workdir "$i")" -i "node-$i" \
     -a "127.0.0.1:$port" -T "127.0.0.1:$admin" -f "$vcl" -s "malloc,$VARNISH_MEMORY" \
-    -p backend_idle_timeout=60 -p timeout_idle=60 -p http_resp_hdr_len=16k -p http_resp_size=48k)
+    -p backend_idle_timeout=60 -p timeout_idle=60 -p http_resp_hdr_len=16k -p http_resp_size=48k \
+    -p http_req_hdr_len=80k -p http_req_size=96k -p workspace_client=192k)
   wait_port "$port" "$EDGE_START_TIMEOUT" "$pid" ||
     die "$name (pid $pid) is not listening on $port; see $STACK_LOG_DIR/$name.log"
   log "started $name (pid $pid, http :$port, admin :$admin, workdir $(varnish_workdir "$i"))"

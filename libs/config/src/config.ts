@@ -147,7 +147,7 @@ const schema = z.object({
   /** Load shedding (@fastify/under-pressure), sampled every SHED_SAMPLE_MS; 0 turns a check off. */
   SHED_SAMPLE_MS: int(250),
   SHED_MAX_EVENT_LOOP_DELAY_MS: int(100),
-  SHED_MAX_EVENT_LOOP_UTILIZATION: z.coerce.number().min(0).max(1).default(0.98),
+  SHED_MAX_EVENT_LOOP_UTILIZATION: z.coerce.number().min(0).max(1).default(0),
   /** Fraction of V8's heap limit. */
   SHED_MAX_HEAP_RATIO: z.coerce.number().min(0).max(1).default(0.9),
 
