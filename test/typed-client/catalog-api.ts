@@ -1029,7 +1029,7 @@ export interface operations {
         'If-None-Match'?: string;
       };
       path: {
-        /** @description 1 .. 2^53-1, written plainly */
+        /** @description Category id, 1 .. 2^53-1, written plainly */
         id: number;
       };
       cookie?: never;
@@ -1194,7 +1194,7 @@ export interface operations {
         'If-Match'?: string;
       };
       path: {
-        /** @description 1 .. 2^53-1, written plainly */
+        /** @description Category id, 1 .. 2^53-1, written plainly */
         id: number;
       };
       cookie?: never;

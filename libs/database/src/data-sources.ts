@@ -2,14 +2,9 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '@app/config';
 import { ENTITIES } from './entities';
 import { ProductsAndOutbox1732300000000 } from './migrations/1732300000000-products-and-outbox';
-import { CategoryProducts1796040000000 } from './migrations/1796040000000-category-products';
-import { Categories1796040100000 } from './migrations/1796040100000-categories';
+import { Categories1796040000000 } from './migrations/1796040000000-categories';
 
-export const MIGRATIONS = [
-  ProductsAndOutbox1732300000000,
-  CategoryProducts1796040000000,
-  Categories1796040100000,
-];
+export const MIGRATIONS = [ProductsAndOutbox1732300000000, Categories1796040000000];
 
 export type MysqlRole = 'writer' | 'reader';
 

@@ -1,4 +1,5 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
+import { VersionedRecord } from './versioned-record';
 
 /**
  * The category tree as records (docs/categories.md): `doc` is the API object, `path` the ids from the root
@@ -7,10 +8,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity({ name: 'categories' })
 @Index('ix_categories_parent', ['parentId', 'position'])
 @Index('ix_categories_path', ['path'])
-export class CategoryEntity {
-  @PrimaryColumn({ type: 'bigint', unsigned: true })
-  id!: number;
-
+export class CategoryEntity extends VersionedRecord {
   @Column({ name: 'parent_id', type: 'bigint', unsigned: true, nullable: true })
   parentId!: number | null;
 
@@ -19,19 +17,4 @@ export class CategoryEntity {
 
   @Column({ type: 'varchar', length: 255, collation: 'utf8mb4_bin' })
   path!: string;
-
-  @Column({ type: 'int', unsigned: true })
-  version!: number;
-
-  @Column({ type: 'mediumtext', nullable: true, collation: 'utf8mb4_bin' })
-  doc!: string | null;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
-  updatedAt!: Date;
-
-  @Column({ name: 'deleted_at', type: 'datetime', precision: 3, nullable: true })
-  deletedAt!: Date | null;
 }

@@ -1,13 +1,5 @@
 import { Controller, Get, Headers, Inject, Param, Query, Res } from '@nestjs/common';
-import {
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiQuery,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { CURSOR_PATTERN } from '@catalog/categories/dtos/category-cursor';
@@ -18,8 +10,10 @@ import {
   parsePageQuery,
 } from '@catalog/categories/dtos/category-products.dto';
 import { CategoryProductsService } from '@catalog/categories/services/category-products.service';
-import { ApiProblems } from '@catalog/common/api-docs';
-import { etagMatches, setReadHeaders } from '@catalog/common/http-caching';
+import { ApiCachedRead, ApiProblems } from '@catalog/common/api-docs';
+import { answerRead } from '@catalog/common/http-caching';
+import { recordTag } from '@catalog/record-types/record-type';
+import { CATEGORY } from '../category.record-type';
 import { ID_SCHEMA, requireId } from '@catalog/common/ids';
 
 const PAGE_HEADERS = {
@@ -49,14 +43,18 @@ export class CategoryProductsController {
   }
 
   @Get(':id/products')
-  @ApiOperation({
-    operationId: 'listCategoryProducts',
-    summary: 'Walk the products of a category, a page at a time',
-    description:
-      'Product ids in ascending order, after an opaque cursor. A walk stays correct while products are ' +
-      'added, moved and removed: each product that stays in the category for the whole walk appears ' +
-      'exactly once. Direct membership only (the categoryIds of each product).',
-  })
+  @ApiCachedRead(
+    {
+      operationId: 'listCategoryProducts',
+      summary: 'Walk the products of a category, a page at a time',
+      description:
+        'Product ids in ascending order, after an opaque cursor. A walk stays correct while products are ' +
+        'added, moved and removed: each product that stays in the category for the whole walk appears ' +
+        'exactly once. Direct membership only (the categoryIds of each product).',
+    },
+    CategoryProductPageDto,
+    PAGE_HEADERS,
+  )
   @ApiParam({ name: 'id', schema: ID_SCHEMA, description: 'Category id, 1 .. 2^53-1, written plainly' })
   @ApiQuery({
     name: 'limit',
@@ -70,24 +68,18 @@ export class CategoryProductsController {
     description:
       'nextCursor of the previous page; a cursor that was altered or belongs to another category is a 400',
   })
-  @ApiHeader({ name: 'If-None-Match', required: false })
-  @ApiOkResponse({ type: CategoryProductPageDto, headers: PAGE_HEADERS })
-  @ApiResponse({ status: 304, description: 'Not modified (If-None-Match matched)', headers: PAGE_HEADERS })
   @ApiProblems([400, 'Malformed id, limit or cursor, or an unknown query parameter'])
   async products(
-    @Param('id') rawId: string,
-    @Query() query: Record<string, unknown>,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @Query() query: Record<string, unknown>,
+    @Param('id') rawId: string,
   ): Promise<CategoryProductPageDto | undefined> {
     const id = requireId(rawId);
     const { limit, cursor } = parsePageQuery(query);
     const page = await this.pages.page(id, limit, cursor);
-    setReadHeaders(reply, this.cacheControl, page.etag, `category:${id}`, page.tier);
-    if (etagMatches(ifNoneMatch, page.etag)) {
-      void reply.status(304);
-      return undefined;
-    }
-    return { categoryId: id, productIds: page.productIds, nextCursor: page.nextCursor };
+    const { etag, tier, productIds, nextCursor } = page;
+    const headers = { cacheControl: this.cacheControl, etag, xkey: recordTag(CATEGORY, id), tier };
+    return answerRead(reply, ifNoneMatch, headers, { categoryId: id, productIds, nextCursor });
   }
 }

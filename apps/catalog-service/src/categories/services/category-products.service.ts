@@ -33,7 +33,6 @@ const REBUILD_LEASE_MS = 60_000;
 @Injectable()
 export class CategoryProductsService {
   private readonly rebuilding = new Set<number>();
-  private readonly log;
 
   constructor(
     private readonly membership: CategoryMembershipRepository,
@@ -41,9 +40,11 @@ export class CategoryProductsService {
     private readonly metrics: Metrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly breakers: StoreBreakers,
-    logger: AppLogger,
-  ) {
-    this.log = logger.channel('categories');
+    private readonly logger: AppLogger,
+  ) {}
+
+  private get log() {
+    return this.logger.channel('categories');
   }
 
   async page(categoryId: number, limit: number, cursor: string | undefined): Promise<ProductPage> {

@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { ValidationError as ClassValidationError, validateSync } from 'class-validator';
+import { ValidationError } from '@app/errors';
 import { BatchItemDto, ProductInputDto } from './product.dto';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: string[] };
@@ -46,6 +47,16 @@ export function parseInput<T extends object>(cls: new () => T, raw: unknown): Pa
   const instance = plainToInstance(cls, raw);
   const errors = validateSync(instance, OPTIONS);
   return errors.length === 0 ? { ok: true, value: instance } : { ok: false, errors: flatten(errors) };
+}
+
+/** The valid body, or a 400 naming every problem of it. */
+export function requireInput<T extends object>(cls: new () => T, raw: unknown, what: string): T {
+  const parsed = parseInput(cls, raw);
+  if (!parsed.ok)
+    throw new ValidationError(`the ${what} is invalid: ${parsed.errors.join('; ')}`, {
+      errors: parsed.errors,
+    });
+  return parsed.value;
 }
 
 export const parseProductInput = (raw: unknown): Parsed<ProductInputDto> => parseInput(ProductInputDto, raw);
