@@ -161,6 +161,7 @@ describe('category walk under concurrent writes (real Redis and MariaDB)', () =>
     const log = Object.values(logs)
       .map((f) => fs.readFileSync(f, 'utf8'))
       .join('\n');
+    for (const f of Object.values(logs)) fs.rmSync(f, { force: true });
     // The log did capture the walk (so this check can fail), and nothing in it offsets or counts.
     expect(log).toMatch(
       /FROM category_products\s+WHERE category_id = \d+ AND product_id > \d+ AND present = 1/,

@@ -567,6 +567,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description Method not allowed */
       405: {
         headers: {
@@ -766,6 +775,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description Method not allowed */
       405: {
         headers: {
@@ -914,6 +932,15 @@ export interface operations {
       };
       /** @description Empty, malformed or too many ids */
       400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
         headers: {
           [name: string]: unknown;
         };
@@ -1243,6 +1270,15 @@ export interface operations {
       };
       /** @description API key without write scope */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
         headers: {
           [name: string]: unknown;
         };
@@ -1612,6 +1648,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description Method not allowed */
       405: {
         headers: {
@@ -1767,6 +1812,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description Method not allowed */
       405: {
         headers: {
@@ -1910,6 +1964,15 @@ export interface operations {
       };
       /** @description API key without write scope */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
         headers: {
           [name: string]: unknown;
         };
@@ -2074,6 +2137,15 @@ export interface operations {
       };
       /** @description Empty, malformed or too many skus */
       400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
         headers: {
           [name: string]: unknown;
         };
@@ -2403,6 +2475,15 @@ export interface operations {
       };
       /** @description API key without write scope */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
         headers: {
           [name: string]: unknown;
         };

@@ -26,6 +26,9 @@ export const EDGE_PROBLEMS: Array<[string, string]> = [
     '400',
     'Malformed request: HTTP syntax, percent-encoding, or a query parameter the operation does not take',
   ],
+  // The front decodes the path before routing (docs/edge.md), so an id holding an encoded "/" (%2F) is
+  // another path, which no route takes.
+  ['404', 'No such route: the path, once decoded, names no resource'],
   ['405', 'Method not allowed'],
   ['408', 'The request did not arrive in time'],
   ['413', 'Body over the limit'],

@@ -64,7 +64,8 @@ export class CategoryProductsController {
   @ApiQuery({
     name: 'cursor',
     required: false,
-    schema: { type: 'string', pattern: CURSOR_PATTERN },
+    // x-opaque: only a value this endpoint issued is taken; matching the pattern is not enough.
+    schema: { type: 'string', pattern: CURSOR_PATTERN, 'x-opaque': true } as object,
     description:
       'nextCursor of the previous page; a cursor that was altered or belongs to another category is a 400',
   })
