@@ -12,7 +12,9 @@ haproxy -c -q -f "$tmp/db.cfg" && ok "infra/haproxy/db.cfg.tmpl (haproxy -c)"
 
 # Prometheus: config, alert rules and their unit tests; the dashboard's queries must parse as PromQL too
 # (checked as recording rules, the one offline PromQL parser promtool has).
-promtool check config --lint=all infra/prometheus/prometheus.yml >/dev/null && ok "infra/prometheus/prometheus.yml (promtool check config)"
+sed -e "s#@RULES_DIR@#$PWD/infra/prometheus#" -e "s/@[A-Z_]*TARGETS@/[]/" -e "s/@[A-Z_]*PORT@/1/" -e "s/@STACK_NAME@/check/" \
+  infra/prometheus/prometheus.yml.tmpl >"$tmp/prometheus.yml"
+promtool check config --lint=all "$tmp/prometheus.yml" >/dev/null && ok "infra/prometheus/prometheus.yml.tmpl (promtool check config)"
 promtool check rules --lint=all infra/prometheus/alerts.yml >/dev/null && ok "infra/prometheus/alerts.yml (promtool check rules)"
 promtool test rules infra/prometheus/alerts.test.yml >/dev/null && ok "infra/prometheus/alerts.test.yml (promtool test rules)"
 node -e '

@@ -28,6 +28,7 @@ PACKAGES=(
   varnish varnish-modules
   keepalived
   prometheus
+  prometheus-redis-exporter prometheus-mysqld-exporter prometheus-varnish-exporter
   icinga2
   wrk
   chromium

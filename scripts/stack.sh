@@ -14,12 +14,15 @@
 #
 # component: mariadb-a mariadb-b mariadb db-agent-a db-agent-b haproxy-db (haproxy) db
 #            redis-primary redis-replica redis-sentinel(-2,-3) redis app
+#            monitoring (the exporters and Prometheus, docs/operations.md; STACK_MONITORING=0: none)
 # Env: STACK_NAME (dev), STACK_PORT_OFFSET (0; use multiples of 100 so two
 # stacks' ports can't overlap), REDIS_MAXMEMORY (512mb).
 set -euo pipefail
 
 # shellcheck source=lib/stack-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/stack-common.sh"
+# shellcheck source=lib/stack-monitoring.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/stack-monitoring.sh"
 
 INFRA_DIR="$STACK_ROOT/infra"
 APP_HOOK="$STACK_ROOT/scripts/lib/stack-app.sh"
@@ -33,7 +36,7 @@ AGENT_START_TIMEOUT="${AGENT_START_TIMEOUT:-60}"
 INFRA_COMPONENTS=(mariadb-a mariadb-b db-agent-a db-agent-b haproxy-db redis-primary redis-replica redis-sentinel redis-sentinel-2 redis-sentinel-3)
 
 usage() {
-  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 # --------------------------------------------------------- components --
@@ -49,7 +52,8 @@ component_globs() {
     haproxy) echo 'haproxy-db' ;;
     db) echo 'mariadb-* db-agent-* haproxy-db' ;;
     redis) echo 'redis-*' ;;
-    app) echo 'front-* varnish-* service-*' ;;
+    app) echo 'front-* varnish-* varnishncsa-* service-* exporter-varnish-*' ;;
+    monitoring) echo 'exporter-* prometheus' ;;
     *) echo "$COMPONENT" ;;
   esac
 }
@@ -67,7 +71,7 @@ selected() {
 validate_component() {
   [[ -z "$COMPONENT" ]] && return 0
   case "$COMPONENT" in
-    all | infra | mariadb | haproxy | db | redis | app) return 0 ;;
+    all | infra | mariadb | haproxy | db | redis | app | monitoring) return 0 ;;
   esac
   local c
   for c in "${INFRA_COMPONENTS[@]}"; do
@@ -79,6 +83,7 @@ validate_component() {
 }
 
 app_selected() { [[ -z "$COMPONENT" || "$COMPONENT" == all || "$COMPONENT" == app ]]; }
+monitoring_selected() { [[ -z "$COMPONENT" || "$COMPONENT" == all || "$COMPONENT" == monitoring ]]; }
 
 # Ports are baked into the data (CHANGE MASTER ... MASTER_PORT, sentinel.conf),
 # so a stack keeps the offset it was created with.
@@ -136,7 +141,7 @@ mdb_render_cnf() {
   local x=$1
   mkdir -p "$(mdb_dir "$x")"
   render_template "$INFRA_DIR/mariadb/my.cnf.tmpl" "$(mdb_cnf "$x")" \
-    NAME="mariadb-$x" DATADIR="$(mdb_data "$x")" PORT="$(mdb_port "$x")" \
+    NAME="mariadb-$x" DATADIR="$(mdb_data "$x")" PORT="$(mdb_port "$x")" LOG_DIR="$STACK_LOG_DIR" \
     SERVER_ID="$(mdb_id "$x")"
 }
 
@@ -189,19 +194,19 @@ mdb_launch() {
 }
 
 mdb_wait() {
-  local x=$1 pid data port
+  local x=$1 pid errlog port
   pid=$(cat "$(pid_file "mariadb-$x")")
-  data=$(mdb_data "$x")
+  errlog="$STACK_LOG_DIR/mariadb-$x-error.log"
   port=$(mdb_port "$x")
   local deadline=$((SECONDS + MARIADB_START_TIMEOUT))
   until mdb_ping "$x" && port_listening "$port"; do
     if ! pid_alive "$pid"; then
-      tail -n 15 "$data/error.log" >&2 2>/dev/null || true
-      die "mariadb-$x (pid $pid) exited during startup; see $data/error.log"
+      tail -n 15 "$errlog" >&2 2>/dev/null || true
+      die "mariadb-$x (pid $pid) exited during startup; see $errlog"
     fi
     if ((SECONDS >= deadline)); then
-      tail -n 15 "$data/error.log" >&2 2>/dev/null || true
-      die "mariadb-$x did not answer mariadb-admin ping within ${MARIADB_START_TIMEOUT}s; see $data/error.log"
+      tail -n 15 "$errlog" >&2 2>/dev/null || true
+      die "mariadb-$x did not answer mariadb-admin ping within ${MARIADB_START_TIMEOUT}s; see $errlog"
     fi
     sleep 0.2
   done
@@ -382,8 +387,9 @@ start_haproxy_db() {
   done
   rm -f "$dir/haproxy-db.sock"
   local pid
-  # -db: stay in the foreground so the recorded pid is haproxy itself
-  pid=$(start_bg haproxy-db haproxy -db -f "$cfg")
+  # -db: stay in the foreground so the recorded pid is haproxy itself; its log (connection errors, health
+  # changes) is logs/haproxy-db.log
+  pid=$(start_fresh_log haproxy-db haproxy -db -f "$cfg")
   for p in "$PORT_HAPROXY_DB_WRITER" "$PORT_HAPROXY_DB_READER" "$PORT_HAPROXY_DB_STATS"; do
     wait_port "$p" "$HAPROXY_START_TIMEOUT" "$pid" ||
       die "haproxy-db (pid $pid) is not listening on $p; see $STACK_LOG_DIR/haproxy-db.log"
@@ -411,7 +417,8 @@ redis_wait() {
   done
 }
 
-redis_role() { redis-cli -h 127.0.0.1 -p "$1" info replication 2>/dev/null | tr -d '\r' | sed -n 's/^role://p'; }
+# Empty when the node does not answer (|| true: under pipefail a stopped node would end `status` early).
+redis_role() { { redis-cli -h 127.0.0.1 -p "$1" info replication 2>/dev/null || true; } | tr -d '\r' | sed -n 's/^role://p'; }
 
 # Port of the Redis node that is the primary right now (it may be the
 # "replica" after a Sentinel failover); empty if nobody knows.
@@ -529,6 +536,7 @@ MYSQL_B_PORT=$PORT_MARIADB_B
 MYSQL_MONITOR_USER=monitor
 MYSQL_MONITOR_PASSWORD=monitor
 HAPROXY_DB_STATS_PORT=$PORT_HAPROXY_DB_STATS
+PROMETHEUS_URL=http://127.0.0.1:$PORT_PROMETHEUS
 SERVICE_PORTS=$PORT_SERVICE_1,$PORT_SERVICE_2
 VARNISH_PORTS=$PORT_VARNISH_1,$PORT_VARNISH_2
 FRONT_PORT=$PORT_FRONT
@@ -614,6 +622,11 @@ cmd_start() {
     stack_app_start
   fi
   # -----------------------------------------------------------------------
+  if monitoring_selected; then
+    # shellcheck source=/dev/null
+    [[ -f "$APP_HOOK" ]] && source "$APP_HOOK" # service_port, for the scrape targets
+    stack_monitoring_start
+  fi
 
   log "stack '$STACK_NAME' is up ($((SECONDS - t0))s); settings in $STACK_DIR/env.sh and env.json"
 }
@@ -680,12 +693,12 @@ status_line() {
   local name=$1 port=$2 pid
   if pid=$(read_pid "$name"); then
     if port_listening "$port"; then
-      printf '%-15s running  pid %-8s port %s\n' "$name" "$pid" "$port"
+      printf '%-22s running  pid %-8s port %s\n' "$name" "$pid" "$port"
       return 0
     fi
-    printf '%-15s BROKEN   pid %-8s port %s not listening\n' "$name" "$pid" "$port"
+    printf '%-22s BROKEN   pid %-8s port %s not listening\n' "$name" "$pid" "$port"
   else
-    printf '%-15s stopped  %-12s port %s\n' "$name" "" "$port"
+    printf '%-22s stopped  %-12s port %s\n' "$name" "" "$port"
   fi
   STATUS_OK=0
   return 1
@@ -824,9 +837,9 @@ cmd_status() {
     if [[ -n "$port" ]]; then
       status_line "$name" "$port" || true
     elif read_pid "$name" >/dev/null; then
-      printf '%-15s running  pid %s\n' "$name" "$(read_pid "$name")"
+      printf '%-22s running  pid %s\n' "$name" "$(read_pid "$name")"
     else
-      printf '%-15s stopped  (stale pid file)\n' "$name"
+      printf '%-22s stopped  (stale pid file)\n' "$name"
       STATUS_OK=0
     fi
   done < <(pid_names_in_stop_order | tac)
@@ -839,6 +852,9 @@ cmd_status() {
     if declare -F stack_app_status >/dev/null; then
       stack_app_status || STATUS_OK=0
     fi
+  fi
+  if monitoring_selected; then
+    stack_monitoring_status || STATUS_OK=0
   fi
 
   if ((STATUS_OK)); then

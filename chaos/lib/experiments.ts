@@ -264,13 +264,18 @@ export const EXPERIMENTS: Experiment[] = [
       const creates = r.samples.filter((s) => s.kind === 'create');
       const dur = (Math.max(...creates.map((s) => s.t)) - Math.min(...creates.map((s) => s.t))) / 1000;
       ctx.facts.createRate = Math.round(creates.length / Math.max(1, dur));
-      const x5 = r.samples.filter((s) => s.status >= 500).length;
+      // A node whose event loop runs over SHED_MAX_EVENT_LOOP_DELAY_MS late sheds (503 `overloaded` with
+      // Retry-After, before any work): that is issue 12's overload answer, not a failure of the write path,
+      // and it happens only when the machine itself is saturated (npm test beside two busy loops). It is
+      // counted and reported; every other 5xx fails the target (issue 11 item 4: deadlocks answered 500).
+      const x5 = r.samples.filter((s) => s.status >= 500);
+      const shed = x5.filter((s) => s.problemType === 'overloaded' && s.retryAfter);
       return [
         {
-          name: '0 answers 5xx',
+          name: '0 answers 5xx from the write path (load shedding reported apart)',
           kind: 'availability',
-          pass: x5 === 0,
-          value: `${x5} of ${r.samples.length}`,
+          pass: x5.length === shed.length,
+          value: `${x5.length - shed.length} of ${r.samples.length}; shed (503 overloaded, Retry-After): ${shed.length}`,
         },
       ];
     },

@@ -20,6 +20,8 @@ export interface Sample {
   err?: string;
   retryAfter?: boolean;
   problem?: boolean;
+  /** the last segment of a problem+json answer's `type` (`overloaded`, `unavailable`, ...) */
+  problemType?: string;
 }
 
 /** When the answer (or the failure) came: windows are judged by it, not by when the request was sent. */
@@ -277,6 +279,7 @@ export class Load {
     if (a.status >= 400) {
       s.retryAfter = a.headers['retry-after'] !== undefined;
       s.problem = ct.startsWith('application/problem+json');
+      if (s.problem) s.problemType = problemType(a.body);
     }
     this.samples.push(s);
     if (a.status >= 500 || a.status === 429) {
@@ -335,5 +338,14 @@ export class Load {
         this.samples.push({ kind, t, ms: a.ms, status: 0, err: 'unparseable 2xx body' });
       }
     }
+  }
+}
+
+function problemType(body: string | undefined): string | undefined {
+  try {
+    const type = (JSON.parse(body ?? '') as { type?: unknown }).type;
+    return typeof type === 'string' ? type.slice(type.lastIndexOf('/') + 1) : undefined;
+  } catch {
+    return undefined;
   }
 }

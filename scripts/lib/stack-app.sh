@@ -60,7 +60,7 @@ stack_app_start() {
   start_front_haproxy
   wait_front_nodes_up "$SERVICE_NODES"
   log "catalog API (front HAProxy -> Varnish -> service): http://127.0.0.1:$PORT_FRONT/v1/products?ids=1,2,3"
-  log "  docs: http://127.0.0.1:$PORT_FRONT/docs, contract: /v1/openapi.json, HAProxy stats: http://127.0.0.1:$PORT_FRONT_STATS/"
+  log "  docs: http://127.0.0.1:$PORT_FRONT/docs, contract: /v1/openapi.json, front HAProxy /healthz and /metrics: http://127.0.0.1:$PORT_FRONT_STATS/"
   log "  node N directly: Varnish :$(varnish_port 1)/:$(varnish_port 2), service :$(service_port 1)/:$(service_port 2)"
   log "demo write key (local only): local-demo-write-key; read-only key: local-demo-read-key"
 }

@@ -76,7 +76,15 @@ stack_ports() {
   PORT_FRONT_STATS=$((28088 + o))
   PORT_VARNISH_ADMIN_1=$((28095 + o))
   PORT_VARNISH_ADMIN_2=$((28096 + o))
+  # Monitoring (scripts/lib/stack-monitoring.sh) in 29100..29199: the exporters' usual ports (9104 mysqld,
+  # 9121 redis, 9131 varnish, 9090 Prometheus) moved to 29xxx. The HAProxys export on their stats ports.
+  PORT_EXPORTER_MYSQLD_A=$((29104 + o))
+  PORT_EXPORTER_MYSQLD_B=$((29105 + o))
+  PORT_EXPORTER_REDIS_PRIMARY=$((29121 + o))
+  PORT_EXPORTER_REDIS_REPLICA=$((29122 + o))
+  PORT_PROMETHEUS=$((29190 + o))
 }
+varnish_exporter_port() { echo $((29130 + $1 + STACK_PORT_OFFSET)); }
 stack_ports
 
 # Port of a tracked component, by its pid-file name ("" if none/unknown).
@@ -97,6 +105,12 @@ component_port() {
     varnish-1) echo "$PORT_VARNISH_1" ;;
     varnish-2) echo "$PORT_VARNISH_2" ;;
     front-haproxy) echo "$PORT_FRONT" ;;
+    exporter-mysqld-a) echo "$PORT_EXPORTER_MYSQLD_A" ;;
+    exporter-mysqld-b) echo "$PORT_EXPORTER_MYSQLD_B" ;;
+    exporter-redis-primary) echo "$PORT_EXPORTER_REDIS_PRIMARY" ;;
+    exporter-redis-replica) echo "$PORT_EXPORTER_REDIS_REPLICA" ;;
+    exporter-varnish-[0-9]) varnish_exporter_port "${1#exporter-varnish-}" ;;
+    prometheus) echo "$PORT_PROMETHEUS" ;;
     *) echo "" ;;
   esac
 }
@@ -200,6 +214,21 @@ start_bg() {
   echo "$pid"
 }
 
+# start_fresh_log NAME CMD...: start_bg for processes that make their stdout non-blocking with F_SETFL,
+# which drops O_APPEND (HAProxy): appended to, such a log is overwritten from offset 0. A fresh file per start
+# instead, the previous one kept as NAME.log.1. Prints the pid.
+start_fresh_log() {
+  local name=$1
+  shift
+  mkdir -p "$STACK_PID_DIR" "$STACK_LOG_DIR"
+  local logf="$STACK_LOG_DIR/$name.log"
+  [[ -f "$logf" ]] && mv -f "$logf" "$logf.1"
+  setsid "$@" </dev/null >"$logf" 2>&1 9>&- &
+  local pid=$!
+  record_pid "$name" "$pid"
+  echo "$pid"
+}
+
 # stop_pid NAME [GRACE_SECONDS]: SIGTERM, wait, then SIGKILL that pid only.
 # Removes the pid file.  Returns 1 if the process could not be stopped.
 stop_pid() {
@@ -238,6 +267,7 @@ stop_pid() {
 # order (redis-sentinel before redis-replica before redis-primary).
 stop_rank() {
   case "$1" in
+    prometheus) echo 0 ;;
     front-*) echo 1 ;;
     varnish-*) echo 2 ;;
     service-*) echo 3 ;;

@@ -34,6 +34,7 @@ start_varnish_node() {
   admin=$(varnish_admin_port "$i")
   if is_running "$name" "$port"; then
     log "$name already running on :$port"
+    start_varnishncsa "$i"
     return 0
   fi
   dir="$STACK_DIR/$name"
@@ -62,6 +63,19 @@ start_varnish_node() {
   wait_port "$port" "$EDGE_START_TIMEOUT" "$pid" ||
     die "$name (pid $pid) is not listening on $port; see $STACK_LOG_DIR/$name.log"
   log "started $name (pid $pid, http :$port, admin :$admin, workdir $(varnish_workdir "$i"))"
+  start_varnishncsa "$i"
+}
+
+# The access log of varnish-N: logs/varnish-N-access.log, one line per client request with the request id
+# (rid=, the same as in the front HAProxy's and the service's lines) and hit/miss/pass. The health checks
+# (HAProxy's, every second per node) are left out.
+VARNISHNCSA_FORMAT='%h %t "%r" %s %b %{Varnish:handling}x %{Varnish:time_firstbyte}x rid=%{X-Request-Id}i'
+start_varnishncsa() {
+  local i=$1 name="varnishncsa-$1" pid
+  is_running "$name" && return 0
+  pid=$(start_bg "$name" varnishncsa -n "$(varnish_workdir "$i")" -a -w "$STACK_LOG_DIR/varnish-$i-access.log" \
+    -q 'not ReqURL ~ "^/(_edge/)?health"' -F "$VARNISHNCSA_FORMAT")
+  log "started $name (pid $pid): access log $STACK_LOG_DIR/varnish-$i-access.log"
 }
 
 start_front_haproxy() {
@@ -83,14 +97,8 @@ start_front_haproxy() {
   fi
   for p in "$PORT_FRONT" "$PORT_FRONT_STATS"; do ensure_port_free "$name" "$p"; done
   rm -f "$dir/front-haproxy.sock" "$dir/front-stats.sock"
-  # Not start_bg: HAProxy makes its stdout non-blocking with F_SETFL, which drops O_APPEND, so it would write
-  # over an existing log from offset 0. A fresh file per start (the previous one kept as .1) stays in order.
-  local logf="$STACK_LOG_DIR/$name.log"
-  mkdir -p "$STACK_LOG_DIR"
-  [[ -f "$logf" ]] && mv -f "$logf" "$logf.1"
-  setsid haproxy -db -f "$cfg" </dev/null >"$logf" 2>&1 9>&- &
-  pid=$!
-  record_pid "$name" "$pid"
+  # Its log (log stdout: one line per request, with rid=<request id>) is logs/front-haproxy.log.
+  pid=$(start_fresh_log "$name" haproxy -db -f "$cfg")
   for p in "$PORT_FRONT" "$PORT_FRONT_STATS"; do
     wait_port "$p" "$EDGE_START_TIMEOUT" "$pid" ||
       die "$name (pid $pid) is not listening on $p; see $STACK_LOG_DIR/$name.log"

@@ -310,8 +310,12 @@ describe('edge: hardening (finding 9)', () => {
     expect(seen.size).toBe(5);
   });
 
-  it('keeps the stats page off TCP: the monitor port answers /healthz only, the page is on a 0600 unix socket', async () => {
+  it('keeps the stats page off TCP: the monitor port answers /healthz and read-only /metrics, the page is on a 0600 unix socket', async () => {
     expect((await raw(e.monitor, { path: '/healthz' })).status).toBe(200);
+    // HAProxy's Prometheus exporter: states and counters, nothing that changes anything
+    const metrics = await raw(e.monitor, { path: '/metrics' });
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toMatch(/^haproxy_server_status\{proxy="nodes",server="node-1",state="UP"\} 1$/m);
     const page = await raw(e.monitor, { path: '/;csv' });
     expect(page.status).toBe(404);
     expect(page.body).not.toContain('pxname');

@@ -4,7 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AppLogger } from '@app/logger';
+import type Redis from 'ioredis';
+import { AppLogger, requestContext } from '@app/logger';
+import { REDIS_REPLICA } from '@app/redis';
 import { LifecycleService } from '@catalog/health/services/lifecycle.service';
 import { freshIds, product, READ_KEY, startApp, waitFor, WRITE_KEY } from '../support/stack';
 
@@ -102,9 +104,11 @@ describe('logs (LOG_DIR)', () => {
   });
 
   it('does not pin a connection opened during a request on that request', async () => {
-    // The first scrape opens the replica connection (lazily) inside the scrape request.
-    const scrape = await app.inject({ method: 'GET', url: '/metrics' });
-    expect(scrape.statusCode).toBe(200);
+    // The replica connection is lazy; opened while a request is handled, its events must not carry that
+    // request's id. (Scrapes used to open it; Redis INFO now comes from redis_exporter.)
+    const replica = app.get<Redis | null>(REDIS_REPLICA);
+    expect(replica).not.toBeNull();
+    await requestContext.run({ requestId: 'req-that-opened-it' }, () => replica!.connect());
     const ready = await eventually(() =>
       readLines(path.join(dir, 'redis.log')).find((l) => l.message === 'redis replica ready'),
     );

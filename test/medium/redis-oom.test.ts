@@ -3,7 +3,7 @@ import { expect } from 'expect';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type Redis from 'ioredis';
 import { RedisInstance } from '../support/redis-instance';
-import { freshIds, product, startApp, WRITE_KEY } from '../support/stack';
+import { freshIds, product, startApp, waitFor, WRITE_KEY } from '../support/stack';
 import { check } from '../support/check-plugin';
 
 /** volatile-lru with nothing volatile left: Redis refuses writes, and the service must say so. */
@@ -60,12 +60,17 @@ describe('Redis OOM on the write and backfill paths', () => {
       // A key Redis did not have is not created under OOM: reads of it go to MySQL.
       expect((await put(cold, 'cold again')).statusCode).toBe(200);
       expect(await r.exists(`product:${cold}`)).toBe(0);
-      const coldRead = await app.inject({ method: 'GET', url: `/v1/products/${cold}` });
+      // The cold read goes to the reader endpoint (either master): the other master serves version 2 once
+      // it has applied it (semi-sync acknowledges on receipt, not on apply), so wait for that, boundedly.
+      const coldRead = await waitFor(async () => {
+        const res = await app.inject({ method: 'GET', url: `/v1/products/${cold}` });
+        return res.json<{ version: number }>().version === 2 ? res : undefined;
+      }, 10_000);
       expect(coldRead.statusCode).toBe(200);
       expect(coldRead.headers['x-catalog-tier']).toBe('mysql');
       expect(coldRead.json()).toMatchObject({ version: 2, brand: 'cold again' });
-      // Its backfill is refused and counted.
-      expect(await oomCount('backfill')).toBe(1);
+      // Its backfill is refused and counted (once per read that missed, so at least once).
+      expect(await oomCount('backfill')).toBeGreaterThanOrEqual(1);
       // Both writes are published for the edge purgers all the same.
       const entries = await r.xrange('invalidations:product', '-', '+');
       const ids = entries.flatMap(([, f]) => (f[f.indexOf('ids') + 1] ?? '').split(' '));

@@ -123,11 +123,15 @@ describe(TieringService.name, () => {
     expect(result.scannedKeys).toBe(older.length + newer.length);
     expect(result.candidates).toBe(older.length);
     const after = await persistentBytes();
-    expect(after).toBeLessThanOrEqual(config.TIERING_PERSISTENT_BUDGET_BYTES);
-    expect(after).toBe(before - result.demotedBytes);
-    expect((await tiering.status()).persistent.bytes).toBeLessThanOrEqual(
-      config.TIERING_PERSISTENT_BUDGET_BYTES,
+    // The pass stops once its own estimate (a fresh sample) is at TIERING_TARGET_FILL of the budget, so the
+    // exact bytes left can be over the budget by that estimate's error: the same 6 standard errors.
+    const budget = config.TIERING_PERSISTENT_BUDGET_BYTES;
+    process.stdout.write(
+      `tiering pass: ${after} bytes persistent after it, budget ${budget} (${((100 * after) / budget).toFixed(1)} %)\n`,
     );
+    expect(after).toBeLessThanOrEqual(budget + tolerance * before);
+    expect(after).toBe(before - result.demotedBytes);
+    expect((await tiering.status()).persistent.bytes).toBeLessThanOrEqual(budget + tolerance * before);
 
     const olderTtls = await ttls(older);
     const demoted = older.filter((_, i) => olderTtls[i] > 0);

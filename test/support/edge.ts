@@ -15,7 +15,7 @@ export function edge() {
     stackDir: env.STACK_DIR,
     front: `http://127.0.0.1:${env.FRONT_PORT}`,
     frontPort: Number(env.FRONT_PORT),
-    /** keepalived's /healthz; the stats page itself is on statsSocket only. */
+    /** keepalived's /healthz and HAProxy's /metrics; the stats page itself is on statsSocket only. */
     monitor: `http://127.0.0.1:${env.FRONT_STATS_PORT}`,
     statsSocket: path.join(env.STACK_DIR, 'front-haproxy', 'front-stats.sock'),
     varnish: [`http://127.0.0.1:${v1}`, `http://127.0.0.1:${v2}`],

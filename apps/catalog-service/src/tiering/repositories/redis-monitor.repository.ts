@@ -84,10 +84,6 @@ export class RedisMonitorRepository {
     @Inject(REDIS_REPLICA) private readonly replica: Redis | null,
   ) {}
 
-  configured(): RedisInstance[] {
-    return this.replica ? ['primary', 'replica'] : ['primary'];
-  }
-
   /** Throws when the instance does not answer. */
   async stats(instance: RedisInstance): Promise<RedisStats> {
     const client = instance === 'primary' ? this.primary : this.replica;
