@@ -122,12 +122,14 @@ export class ProductRepository {
         planned.map((p) => ({ productId: p.id, version: p.version, categoryIds: p.row.categoryIds })),
       );
       await this.versioned.insertOutbox(em, PRODUCT, planned);
+      const byProduct = new Map<number, Membership[]>();
+      for (const m of memberships) byProduct.set(m.productId, [...(byProduct.get(m.productId) ?? []), m]);
       return planned.map((p) => ({
         id: p.id,
         version: p.version,
         doc: p.row.doc,
         created: p.created,
-        memberships: memberships.filter((m) => m.productId === p.id),
+        memberships: byProduct.get(p.id) ?? [],
       }));
     });
   }
