@@ -139,9 +139,11 @@ function operationRequest(
         fc.oneof(
           {
             weight: 6,
+            // A value only the server issues (`x-opaque`, like a walk's cursor) may match the schema and
+            // still be refused: drawn from the schema, it is not one the contract promises to take.
             arbitrary: valid(contract, p.schema ?? {}).map((v): [string, boolean] => [
               `${p.name}=${String(v)}`,
-              true,
+              !(p.schema as { 'x-opaque'?: boolean } | undefined)?.['x-opaque'],
             ]),
           },
           {

@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis from 'ioredis';
 import * as fs from 'node:fs';
@@ -141,4 +142,23 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/**
+ * The suite's app in process, a Redis client and a connection to master A: opened before the suite,
+ * closed after it. The fields are set once `before` has run.
+ */
+export function appWithStores(): { app: NestFastifyApplication; r: Redis; db: Connection } {
+  const ctx = {} as { app: NestFastifyApplication; r: Redis; db: Connection };
+  before(async () => {
+    ctx.app = await startApp();
+    ctx.r = redis();
+    ctx.db = await mysqlServer('a');
+  });
+  after(async () => {
+    await ctx.app.close();
+    ctx.r.disconnect();
+    await ctx.db.end();
+  });
+  return ctx;
 }

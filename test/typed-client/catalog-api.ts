@@ -38,6 +38,68 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/categories': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Bulk read of categories by ids */
+    get: operations['listCategories'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/categories/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Read one category
+     * @description Takes no query parameter: any is a 400.
+     */
+    get: operations['getCategory'];
+    /**
+     * Create or replace a category
+     * @description Moving a category (a new parentId) moves its subtree: every category below gets its new path and version.
+     */
+    put: operations['putCategory'];
+    post?: never;
+    /** Delete a category (it must have no subcategories) */
+    delete: operations['deleteCategory'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/categories/{id}/products': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Walk the products of a category, a page at a time
+     * @description Product ids in ascending order, after an opaque cursor. A walk stays correct while products are added, moved and removed: each product that stays in the category for the whole walk appears exactly once. Direct membership only (the categoryIds of each product).
+     */
+    get: operations['listCategoryProducts'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/products': {
     parameters: {
       query?: never;
@@ -191,6 +253,102 @@ export interface components {
       result: 'created' | 'replaced' | 'rejected';
       /** @example 3 */
       version?: number;
+    };
+    CategoryDto: {
+      /** @example 12 */
+      id: number;
+      /**
+       * @example {
+       *       "en": "Hiking boots"
+       *     }
+       */
+      name: {
+        [key: string]: string;
+      };
+      /** @example 3 */
+      parentId: number | null;
+      /**
+       * @description Ids from the root down to this category (itself last): the breadcrumb
+       * @example [
+       *       1,
+       *       3,
+       *       12
+       *     ]
+       */
+      path: number[];
+      /** @example 0 */
+      position: number;
+      /**
+       * @example {
+       *       "en": "hiking-boots"
+       *     }
+       */
+      slug: {
+        [key: string]: string;
+      };
+      /** Format: date-time */
+      updatedAt: string;
+      /**
+       * @description Incremented by every write
+       * @example 1
+       */
+      version: number;
+    };
+    CategoryInputDto: {
+      /**
+       * @description Name by locale
+       * @example {
+       *       "de": "Wanderschuhe",
+       *       "en": "Hiking boots"
+       *     }
+       */
+      name: {
+        [key: string]: string;
+      };
+      /**
+       * @description The parent category; null or absent for a root. Must exist; never the category itself or one below it.
+       * @example 3
+       */
+      parentId?: number | null;
+      /**
+       * @description Order among its siblings (ascending)
+       * @default 0
+       */
+      position: number;
+      /**
+       * @description URL slug by locale
+       * @example {
+       *       "de": "wanderschuhe",
+       *       "en": "hiking-boots"
+       *     }
+       */
+      slug: {
+        [key: string]: string;
+      };
+    };
+    CategoryListDto: {
+      /** @description Categories found, in order of first appearance in ids */
+      data: components['schemas']['CategoryDto'][];
+      /** @description Requested ids found nowhere, in request order */
+      missing: number[];
+    };
+    CategoryProductPageDto: {
+      /** @example 7 */
+      categoryId: number;
+      /**
+       * @description Pass as cursor to get the next page; null on the last page
+       * @example AQAAAAAAAAAHAAAAAAAAA_R4sFrb
+       */
+      nextCursor: string | null;
+      /**
+       * @description Product ids in the category, ascending, after the cursor. Read the products themselves with GET /v1/products?ids= (one bulk read per page).
+       * @example [
+       *       1012,
+       *       1040,
+       *       1177
+       *     ]
+       */
+      productIds: number[];
     };
     ProblemDto: {
       /** @example ids must be integers between 1 and 9007199254740991; invalid: "abc" */
@@ -409,6 +567,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description Method not allowed */
       405: {
         headers: {
@@ -608,6 +775,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description Method not allowed */
       405: {
         headers: {
@@ -709,6 +885,879 @@ export interface operations {
       };
     };
   };
+  listCategories: {
+    parameters: {
+      query: {
+        /** @description Comma-separated category ids, 1..500 after removing duplicates, given once. No other query parameter (400). */
+        ids: string;
+      };
+      header?: {
+        'If-None-Match'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          /** @description public, max-age, s-maxage, stale-while-revalidate, stale-if-error */
+          'Cache-Control'?: string;
+          /** @description Strong validator; changes when and only when a returned version changes */
+          ETag?: string;
+          /** @description Where the service found the data: redis or mysql */
+          'X-Catalog-Tier'?: 'redis' | 'mysql';
+          /** @description Space-separated cache tags, category:{id} per requested id */
+          xkey?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CategoryListDto'];
+        };
+      };
+      /** @description Not modified (If-None-Match matched) */
+      304: {
+        headers: {
+          /** @description public, max-age, s-maxage, stale-while-revalidate, stale-if-error */
+          'Cache-Control'?: string;
+          /** @description Strong validator; changes when and only when a returned version changes */
+          ETag?: string;
+          /** @description Where the service found the data: redis or mysql */
+          'X-Catalog-Tier'?: 'redis' | 'mysql';
+          /** @description Space-separated cache tags, category:{id} per requested id */
+          xkey?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Empty, malformed or too many ids */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Method not allowed */
+      405: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Body over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description URL over the limit */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An Expect other than 100-continue */
+      417: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Rate limited at the front (Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Request headers over the limit */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal error (no internal detail in the body) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front could not get a valid answer from a node */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Overloaded or unavailable (Retry-After when known) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front timed out waiting for a node */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  getCategory: {
+    parameters: {
+      query?: never;
+      header?: {
+        'If-None-Match'?: string;
+      };
+      path: {
+        /** @description Category id, 1 .. 2^53-1, written plainly */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          /** @description public, max-age, s-maxage, stale-while-revalidate, stale-if-error */
+          'Cache-Control'?: string;
+          /** @description Strong validator; changes when and only when a returned version changes */
+          ETag?: string;
+          /** @description Where the service found the data: redis or mysql */
+          'X-Catalog-Tier'?: 'redis' | 'mysql';
+          /** @description Space-separated cache tags, category:{id} per requested id */
+          xkey?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CategoryDto'];
+        };
+      };
+      /** @description Not modified (If-None-Match matched) */
+      304: {
+        headers: {
+          /** @description public, max-age, s-maxage, stale-while-revalidate, stale-if-error */
+          'Cache-Control'?: string;
+          /** @description Strong validator; changes when and only when a returned version changes */
+          ETag?: string;
+          /** @description Where the service found the data: redis or mysql */
+          'X-Catalog-Tier'?: 'redis' | 'mysql';
+          /** @description Space-separated cache tags, category:{id} per requested id */
+          xkey?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unknown category */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Method not allowed */
+      405: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Body over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description URL over the limit */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An Expect other than 100-continue */
+      417: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Rate limited at the front (Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Request headers over the limit */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal error (no internal detail in the body) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front could not get a valid answer from a node */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Overloaded or unavailable (Retry-After when known) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front timed out waiting for a node */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  putCategory: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description ETag of the version this write replaces, or * */
+        'If-Match'?: string;
+      };
+      path: {
+        /** @description Category id, 1 .. 2^53-1, written plainly */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CategoryInputDto'];
+      };
+    };
+    responses: {
+      /** @description Replaced */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CategoryDto'];
+        };
+      };
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CategoryDto'];
+        };
+      };
+      /** @description Invalid category */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description API key without write scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Method not allowed */
+      405: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Parent missing, a cycle, or deeper than 8 levels */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description If-Match does not match the stored version */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description URL over the limit */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Not application/json */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An Expect other than 100-continue */
+      417: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Rate limited at the front (Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Request headers over the limit */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal error (no internal detail in the body) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front could not get a valid answer from a node */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Overloaded or unavailable (Retry-After when known) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front timed out waiting for a node */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  deleteCategory: {
+    parameters: {
+      query?: never;
+      header?: {
+        'If-Match'?: string;
+      };
+      path: {
+        /** @description 1 .. 2^53-1, written plainly */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description API key without write scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unknown category */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Method not allowed */
+      405: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The category has subcategories */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description If-Match does not match */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Body over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description URL over the limit */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An Expect other than 100-continue */
+      417: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Rate limited at the front (Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Request headers over the limit */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal error (no internal detail in the body) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front could not get a valid answer from a node */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Overloaded or unavailable (Retry-After when known) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front timed out waiting for a node */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  listCategoryProducts: {
+    parameters: {
+      query?: {
+        /** @description nextCursor of the previous page; a cursor that was altered or belongs to another category is a 400 */
+        cursor?: string;
+        limit?: number;
+      };
+      header?: {
+        'If-None-Match'?: string;
+      };
+      path: {
+        /** @description Category id, 1 .. 2^53-1, written plainly */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          /** @description Short freshness: membership changes are not purged (docs/categories.md) */
+          'Cache-Control'?: string;
+          /** @description Changes when the page changes */
+          ETag?: string;
+          /** @description redis (the category set) or mysql (fallback while the set is rebuilt) */
+          'X-Catalog-Tier'?: 'redis' | 'mysql';
+          /** @description category:{id} */
+          xkey?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CategoryProductPageDto'];
+        };
+      };
+      /** @description Not modified (If-None-Match matched) */
+      304: {
+        headers: {
+          /** @description Short freshness: membership changes are not purged (docs/categories.md) */
+          'Cache-Control'?: string;
+          /** @description Changes when the page changes */
+          ETag?: string;
+          /** @description redis (the category set) or mysql (fallback while the set is rebuilt) */
+          'X-Catalog-Tier'?: 'redis' | 'mysql';
+          /** @description category:{id} */
+          xkey?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed id, limit or cursor, or an unknown query parameter */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Method not allowed */
+      405: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Body over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description URL over the limit */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An Expect other than 100-continue */
+      417: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Rate limited at the front (Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Request headers over the limit */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal error (no internal detail in the body) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front could not get a valid answer from a node */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Overloaded or unavailable (Retry-After when known) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front timed out waiting for a node */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
   listProducts: {
     parameters: {
       query: {
@@ -756,6 +1805,15 @@ export interface operations {
       };
       /** @description Empty, malformed or too many ids */
       400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
         headers: {
           [name: string]: unknown;
         };
@@ -906,6 +1964,15 @@ export interface operations {
       };
       /** @description API key without write scope */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
         headers: {
           [name: string]: unknown;
         };
@@ -1070,6 +2137,15 @@ export interface operations {
       };
       /** @description Empty, malformed or too many skus */
       400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
         headers: {
           [name: string]: unknown;
         };
@@ -1399,6 +2475,15 @@ export interface operations {
       };
       /** @description API key without write scope */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
         headers: {
           [name: string]: unknown;
         };

@@ -4,6 +4,7 @@ import { DatabaseModule } from '@app/database';
 import { LoggerModule } from '@app/logger';
 import { MetricsModule } from '@app/metrics';
 import { RedisModule } from '@app/redis';
+import { CategoriesModule } from './categories/categories.module';
 import { HealthModule } from './health/health.module';
 import { InvalidationModule } from './invalidation/invalidation.module';
 import { OpsModule } from './ops/ops.module';
@@ -29,6 +30,7 @@ export class AppModule {
         OpsModule,
         RecordTypesModule,
         ProductsModule,
+        CategoriesModule,
       ],
     };
   }

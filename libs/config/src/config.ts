@@ -80,6 +80,8 @@ const schema = z.object({
   HTTP_STALE_WHILE_REVALIDATE: int(30),
   HTTP_STALE_IF_ERROR: int(86_400),
   HTTP_NOT_FOUND_MAX_AGE: int(10),
+  /** Freshness of a category walk page: membership changes are not purged, this is their bound. */
+  CATEGORY_PAGE_MAX_AGE: int(10),
   /** Whole Cache-Control of one read route, replacing the one built from the HTTP_* numbers above. */
   HTTP_CACHE_CONTROL_PRODUCT: cacheControl.optional(),
   HTTP_CACHE_CONTROL_PRODUCT_LIST: cacheControl.optional(),

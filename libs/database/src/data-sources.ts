@@ -2,8 +2,9 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '@app/config';
 import { ENTITIES } from './entities';
 import { ProductsAndOutbox1732300000000 } from './migrations/1732300000000-products-and-outbox';
+import { Categories1796040000000 } from './migrations/1796040000000-categories';
 
-export const MIGRATIONS = [ProductsAndOutbox1732300000000];
+export const MIGRATIONS = [ProductsAndOutbox1732300000000, Categories1796040000000];
 
 export type MysqlRole = 'writer' | 'reader';
 

@@ -4,7 +4,16 @@ import * as winston from 'winston';
 import { ConfigError } from '@app/config';
 import { requestContext } from './request-context';
 
-export const CHANNELS = ['main', 'http', 'redis', 'mysql', 'tiering', 'invalidation', 'relay'] as const;
+export const CHANNELS = [
+  'main',
+  'http',
+  'redis',
+  'mysql',
+  'tiering',
+  'invalidation',
+  'relay',
+  'categories',
+] as const;
 export type Channel = (typeof CHANNELS)[number];
 export type LogLevel = 'error' | 'warn' | 'info' | 'http' | 'verbose' | 'debug';
 type Meta = Record<string, unknown>;

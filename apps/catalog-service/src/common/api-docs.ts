@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import { ProblemDto } from './problem.dto';
 
 const PROBLEM = 'application/problem+json';
@@ -26,6 +26,9 @@ export const EDGE_PROBLEMS: Array<[string, string]> = [
     '400',
     'Malformed request: HTTP syntax, percent-encoding, or a query parameter the operation does not take',
   ],
+  // The front decodes the path before routing (docs/edge.md), so an id holding an encoded "/" (%2F) is
+  // another path, which no route takes.
+  ['404', 'No such route: the path, once decoded, names no resource'],
   ['405', 'Method not allowed'],
   ['408', 'The request did not arrive in time'],
   ['413', 'Body over the limit'],
@@ -80,3 +83,41 @@ export const READY_SCHEMA = {
     details: checks({ redis: { status: 'up' }, mysqlReader: { status: 'up' } }),
   },
 };
+
+/** A cached read: the operation, If-None-Match, 200 with its body type and headers, 304 with the same headers. */
+export function ApiCachedRead(
+  operation: { operationId: string; summary: string; description?: string },
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- what @nestjs/swagger takes as a type
+  type: Function,
+  headers: Record<string, { description: string; schema: object }>,
+) {
+  return applyDecorators(
+    ApiOperation(operation),
+    ApiHeader({ name: 'If-None-Match', required: false }),
+    ApiOkResponse({ type, headers }),
+    ApiResponse({ status: 304, description: 'Not modified (If-None-Match matched)', headers }),
+  );
+}
+
+/** What every write can get besides its own problems: credentials, and a body the edge or parser refuses. */
+export const WRITE_PROBLEMS: Array<[number, string]> = [
+  [401, 'Missing or invalid API key'],
+  [403, 'API key without write scope'],
+  [413, 'Body too large'],
+  [415, 'Not application/json'],
+];
+
+/** A create-or-replace by id: If-Match, the body, 200 when replaced and 201 when created, both the record. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- what @nestjs/swagger takes as a type
+export function ApiUpsert(input: Function, record: Function) {
+  return applyDecorators(
+    ApiHeader({
+      name: 'If-Match',
+      required: false,
+      description: 'ETag of the version this write replaces, or *',
+    }),
+    ApiBody({ type: input }),
+    ApiResponse({ status: 200, type: record, description: 'Replaced' }),
+    ApiResponse({ status: 201, type: record, description: 'Created' }),
+  );
+}

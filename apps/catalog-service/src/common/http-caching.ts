@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { AppConfig } from '@app/config';
+import { NotFoundError } from '@app/errors';
 
 /** Weak comparison (RFC 9110 13.1.2), as If-None-Match requires. */
 export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
@@ -40,13 +41,71 @@ export function setReadHeaders(
     .header('x-catalog-tier', tier);
 }
 
-/** If-Match: `*` -> null (must exist), `"p{id}-v{n}"` -> n, absent -> undefined, anything else -> -1 (never matches). */
-export function parseIfMatch(header: string | undefined, id: number): number | null | undefined {
+/**
+ * If-Match: `*` -> null (must exist), `"{prefix}{id}-v{n}"` -> n (prefix p for products, c for categories),
+ * absent -> undefined, anything else -> -1 (never matches).
+ */
+export function parseIfMatch(
+  header: string | undefined,
+  id: number,
+  prefix = 'p',
+): number | null | undefined {
   if (header === undefined) return undefined;
   if (header.trim() === '*') return null;
   for (const tag of header.split(',')) {
-    const m = /^"p(\d+)-v(\d+)"$/.exec(tag.trim());
-    if (m && Number(m[1]) === id) return Number(m[2]);
+    const m = /^"([a-z])(\d+)-v(\d+)"$/.exec(tag.trim());
+    if (m && m[1] === prefix && Number(m[2]) === id) return Number(m[3]);
   }
   return -1;
+}
+
+/**
+ * A read's answer: its headers (on the 304 too), then no body when If-None-Match matches the ETag, else
+ * the body as JSON.
+ */
+export function answerRead<T>(
+  reply: FastifyReply,
+  ifNoneMatch: string | undefined,
+  headers: { cacheControl: string; etag: string; xkey: string; tier: string },
+  body: T,
+): T | undefined {
+  setReadHeaders(reply, headers.cacheControl, headers.etag, headers.xkey, headers.tier);
+  if (etagMatches(ifNoneMatch, headers.etag)) {
+    void reply.status(304);
+    return undefined;
+  }
+  void reply.type('application/json; charset=utf-8');
+  return body;
+}
+
+/** A write's answer: 201 when it created the record, else 200; the new ETag and the record's URL; never cached. */
+export function answerWrite(
+  reply: FastifyReply,
+  created: boolean,
+  etag: string,
+  location: string,
+  doc: string,
+): string {
+  void reply
+    .status(created ? 201 : 200)
+    .header('etag', etag)
+    .header('cache-control', 'no-store')
+    .header('location', location)
+    .type('application/json; charset=utf-8');
+  return doc;
+}
+
+/** A read of an id found nowhere: cached briefly and tagged, so creating the record purges the cached 404. */
+export function notFound(
+  reply: FastifyReply,
+  maxAge: number,
+  xkey: string,
+  tier: string,
+  detail: string,
+): never {
+  void reply
+    .header('cache-control', `public, max-age=${maxAge}`)
+    .header('xkey', xkey)
+    .header('x-catalog-tier', tier);
+  throw new NotFoundError(detail);
 }

@@ -2,6 +2,7 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { ApiKeyGuard } from '@catalog/common/api-key.guard';
 import { RecordTypeRegistry } from '@catalog/record-types/record-type.registry';
 import { RecordTypesModule } from '@catalog/record-types/record-types.module';
+import { CategoriesModule } from '@catalog/categories/categories.module';
 import { ProductController } from './controllers/product.controller';
 import { ProductCacheRepository } from './repositories/product-cache.repository';
 import { ProductRepository } from './repositories/product.repository';
@@ -10,7 +11,7 @@ import { ProductWriteService } from './services/product-write.service';
 
 /** The product record type: `/v1/products` reads and writes, the sku index. */
 @Module({
-  imports: [RecordTypesModule],
+  imports: [RecordTypesModule, CategoriesModule],
   controllers: [ProductController],
   providers: [
     ApiKeyGuard,

@@ -1,5 +1,6 @@
 import { serializeProduct } from '@catalog/products/dtos/product-document';
 import type { ProductInputDto } from '@catalog/products/dtos/product.dto';
+import { DEMO_FIRST_LEAF, DEMO_LEAVES } from './demo-categories';
 
 /** mulberry32: tiny, fast, and the same catalog for the same id on every machine. */
 function rng(seed: number): () => number {
@@ -51,6 +52,9 @@ const LOREM =
   'Built for long days outside, with recycled materials, reinforced seams and a fit that works from the first ' +
   'kilometre to the last. Tested in the Alps and the Pyrenees by our own team before it reached the shop. ';
 
+/** A leaf of the demo category tree (demo-categories.ts). */
+const leaf = (x: number) => DEMO_FIRST_LEAF + Math.floor(x * DEMO_LEAVES);
+
 export function demoProductInput(id: number): ProductInputDto {
   const r = rng(id);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
@@ -72,7 +76,7 @@ export function demoProductInput(id: number): ProductInputDto {
       en: LOREM.slice(0, 120 + Math.floor(r() * 80)),
       de: LOREM.slice(0, 100 + Math.floor(r() * 60)),
     },
-    categoryIds: [1 + Math.floor(r() * 40), 41 + Math.floor(r() * 200)],
+    categoryIds: [...new Set([leaf(r()), leaf(r())])],
     attributes: {
       color,
       weight_g: 100 + Math.floor(r() * 1900),
@@ -91,9 +95,21 @@ export function demoProductInput(id: number): ProductInputDto {
 }
 
 /** The stored row of a seeded product: version 1, a fixed timestamp, so seeding is deterministic. */
-export function demoProductRow(id: number): { id: number; sku: string; status: string; doc: string } {
+export function demoProductRow(id: number): {
+  id: number;
+  sku: string;
+  status: string;
+  doc: string;
+  categoryIds: number[];
+} {
   const input = demoProductInput(id);
-  return { id, sku: input.sku, status: input.status, doc: serializeProduct(id, 1, SEED_TIME, input) };
+  return {
+    id,
+    sku: input.sku,
+    status: input.status,
+    doc: serializeProduct(id, 1, SEED_TIME, input),
+    categoryIds: input.categoryIds ?? [],
+  };
 }
 
 export const SEED_TIME = new Date('2026-01-01T00:00:00.000Z');

@@ -4,8 +4,11 @@ import { createPool, Pool } from 'mysql2/promise';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@app/config';
+import { CATEGORY } from '@catalog/categories/category.record-type';
+import { serializeCategory } from '@catalog/categories/dtos/category.dto';
 import { PRODUCT } from '@catalog/products/product.record-type';
 import { recordKey } from '@catalog/record-types/record-type';
+import { demoCategories } from './demo-categories';
 import { demoProductRow, SEED_TIME } from './demo-catalog';
 import { Progress } from './progress';
 
@@ -16,7 +19,8 @@ Loads a deterministic demo catalog (about 1 KB of JSON per product) into MySQL (
 
   --products N     how many products (default 10000)
   --start ID       first product id (default 1)
-  --reset          empty the products table and the product:* Redis keys first
+  --reset          empty the products and category_products tables and the product:* and
+                   category-products* Redis keys first
   --if-empty       do nothing if the catalog already has products (what npm start uses)
   --append         add to a catalog that has products
   --redis MODE     persistent (default: keys without TTL, like written products), volatile (with the
@@ -89,13 +93,15 @@ async function main(): Promise<void> {
       if (values.mysql !== 'none') {
         await db.query('DELETE FROM outbox');
         await db.query('TRUNCATE TABLE products');
+        await db.query('TRUNCATE TABLE category_products');
+        await db.query('TRUNCATE TABLE categories');
       }
       let deleted = 0;
-      for await (const keys of redis.scanStream({
-        match: PRODUCT.keyPrefix + '*',
-        count: 1000,
-      }) as AsyncIterable<string[]>) {
-        if (keys.length) deleted += await redis.unlink(...keys);
+      // The category sets and their version hashes are derived from category_products (docs/categories.md).
+      for (const match of [PRODUCT.keyPrefix + '*', CATEGORY.keyPrefix + '*', 'category-products*']) {
+        for await (const keys of redis.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>) {
+          if (keys.length) deleted += await redis.unlink(...keys);
+        }
       }
       say(`reset: ${values.mysql !== 'none' ? 'products table emptied, ' : ''}${deleted} redis keys removed`);
     } else if (!values.append && values.mysql !== 'none') {
@@ -109,6 +115,7 @@ async function main(): Promise<void> {
       }
     }
 
+    if (values.mysql !== 'none') await seedCategories(db, redis, redisMode, config.CACHE_TTL_SECONDS);
     const began = Date.now();
     const progress = values.quiet ? null : new Progress(total, 'products');
     const inflight = new Set<Promise<void>>();
@@ -146,7 +153,7 @@ const tsvLine = (r: { id: number; sku: string; status: string; doc: string }) =>
 async function writeBatch(
   db: Pool | null,
   redis: Redis,
-  rows: Array<{ id: number; sku: string; status: string; doc: string }>,
+  rows: Array<{ id: number; sku: string; status: string; doc: string; categoryIds: number[] }>,
   mode: string,
   ttl: number,
 ): Promise<void> {
@@ -170,6 +177,16 @@ async function writeBatch(
             LINES TERMINATED BY '\\n' (id, sku, status, version, doc, created_at, updated_at)`,
       infileStreamFactory: () => Readable.from(chunks),
     });
+    // Category membership as the write path keeps it (version 1, present); the category sets in Redis
+    // are built from it by the first walk of each category (docs/categories.md).
+    const pairs = rows.flatMap((r) => r.categoryIds.map((c) => [c, r.id, 1, 1]));
+    for (let i = 0; i < pairs.length; i += 2000) {
+      mysql = mysql.then(() =>
+        db.query('INSERT INTO category_products (category_id, product_id, present, version) VALUES ?', [
+          pairs.slice(i, i + 2000),
+        ]),
+      );
+    }
   }
   let cache: Promise<unknown> = Promise.resolve();
   if (mode !== 'none') {
@@ -185,6 +202,32 @@ async function writeBatch(
     }
   }
   await Promise.all([mysql, cache]);
+}
+
+/**
+ * The demo category tree (294 categories, version 1), written like the products: MySQL rows and, unless
+ * --redis none, their documents as Redis keys. Rows that exist are left alone (--append, re-runs).
+ */
+async function seedCategories(db: Pool, redis: Redis, mode: string, ttl: number): Promise<void> {
+  const byId = new Map(demoCategories().map((c) => [c.id, c]));
+  const rows = [...byId.values()].map((c) => {
+    const path = [c.id];
+    for (let p = c.parentId; p !== null; p = byId.get(p)!.parentId) path.unshift(p);
+    const doc = serializeCategory(c.id, 1, SEED_TIME, path, c);
+    return [c.id, c.parentId, c.position, `/${path.join('/')}/`, 1, doc, SEED_TIME, SEED_TIME];
+  });
+  await db.query(
+    `INSERT INTO categories (id, parent_id, position, path, version, doc, created_at, updated_at) VALUES ?
+     ON DUPLICATE KEY UPDATE id = id`,
+    [rows],
+  );
+  if (mode === 'none') return;
+  const p = redis.pipeline();
+  for (const r of rows) {
+    if (mode === 'persistent') p.set(recordKey(CATEGORY, r[0] as number), r[5] as string, 'NX');
+    else p.set(recordKey(CATEGORY, r[0] as number), r[5] as string, 'EX', ttl, 'NX');
+  }
+  await p.exec();
 }
 
 class UsageError extends Error {}

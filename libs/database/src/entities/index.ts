@@ -1,7 +1,9 @@
+import { CategoryProductEntity } from './category-product.entity';
+import { CategoryEntity } from './category.entity';
 import { OutboxEntity } from './outbox.entity';
 import { ProductEntity } from './product.entity';
 
-export { OutboxEntity, ProductEntity };
+export { CategoryEntity, CategoryProductEntity, OutboxEntity, ProductEntity };
 
 /** Every table of the catalog: the migrations are generated from these (docs/architecture.md). */
-export const ENTITIES = [ProductEntity, OutboxEntity];
+export const ENTITIES = [ProductEntity, OutboxEntity, CategoryProductEntity, CategoryEntity];

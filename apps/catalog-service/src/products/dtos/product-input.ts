@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { ValidationError as ClassValidationError, validateSync } from 'class-validator';
+import { ValidationError } from '@app/errors';
 import { BatchItemDto, ProductInputDto } from './product.dto';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: string[] };
@@ -35,7 +36,8 @@ function flatten(errors: ClassValidationError[], prefix = ''): string[] {
   });
 }
 
-function parse<T extends object>(cls: new () => T, raw: unknown): Parsed<T> {
+/** Validates a request body against a DTO class: any record type's input goes through here. */
+export function parseInput<T extends object>(cls: new () => T, raw: unknown): Parsed<T> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, errors: ['body must be a JSON object'] };
   }
@@ -47,5 +49,15 @@ function parse<T extends object>(cls: new () => T, raw: unknown): Parsed<T> {
   return errors.length === 0 ? { ok: true, value: instance } : { ok: false, errors: flatten(errors) };
 }
 
-export const parseProductInput = (raw: unknown): Parsed<ProductInputDto> => parse(ProductInputDto, raw);
-export const parseBatchItem = (raw: unknown): Parsed<BatchItemDto> => parse(BatchItemDto, raw);
+/** The valid body, or a 400 naming every problem of it. */
+export function requireInput<T extends object>(cls: new () => T, raw: unknown, what: string): T {
+  const parsed = parseInput(cls, raw);
+  if (!parsed.ok)
+    throw new ValidationError(`the ${what} is invalid: ${parsed.errors.join('; ')}`, {
+      errors: parsed.errors,
+    });
+  return parsed.value;
+}
+
+export const parseProductInput = (raw: unknown): Parsed<ProductInputDto> => parseInput(ProductInputDto, raw);
+export const parseBatchItem = (raw: unknown): Parsed<BatchItemDto> => parseInput(BatchItemDto, raw);

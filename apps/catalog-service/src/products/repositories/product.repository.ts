@@ -10,12 +10,23 @@ import {
   WriteResult,
 } from '@catalog/record-types/repositories/versioned-writer';
 import type { RecordState } from '@catalog/record-types/repositories/record-cache.repository';
+import {
+  CategoryMembershipRepository,
+  Membership,
+} from '@catalog/categories/repositories/category-membership.repository';
 import { PRODUCT } from '../product.record-type';
 
 export interface ProductRow {
   sku: string;
   status: string;
   doc: string;
+  /** The product's categories (its document's categoryIds), kept in category_products by the same write. */
+  categoryIds: readonly number[];
+}
+
+/** A product write's result, with every (category, product) pair of the product after it. */
+export interface ProductWriteResult extends WriteResult {
+  memberships: Membership[];
 }
 
 /** Builds the stored row once the new version is known (the document embeds its version). */
@@ -30,6 +41,7 @@ export class ProductRepository {
   constructor(
     private readonly versioned: VersionedWriter,
     private readonly reader: RecordReader,
+    private readonly membership: CategoryMembershipRepository,
   ) {}
 
   /** Live documents for ids, from the reader endpoint; deleted and unknown ids are simply absent. */
@@ -53,7 +65,7 @@ export class ProductRepository {
     return this.versioned.findStates(PRODUCT, ids);
   }
 
-  async upsert(id: number, expect: Expect, build: RowBuilder): Promise<WriteResult> {
+  async upsert(id: number, expect: Expect, build: RowBuilder): Promise<ProductWriteResult> {
     const [result] = await this.versioned.write(PRODUCT, async (em) => {
       const [cur] = await this.versioned.lock(em, PRODUCT, [id]);
       const exists = cur !== undefined && cur.deleted_at === null;
@@ -64,8 +76,11 @@ export class ProductRepository {
       const row = build(version, new Date());
       await this.assertSkusFree(em, [{ id, sku: row.sku }]);
       await this.insertRows(em, [{ id, version, row, isNew: cur === undefined }]);
+      const memberships = await this.membership.sync(em, [
+        { productId: id, version, categoryIds: row.categoryIds },
+      ]);
       await this.versioned.insertOutbox(em, PRODUCT, [{ id, version }]);
-      return [{ id, version, doc: row.doc, created: !exists }];
+      return [{ id, version, doc: row.doc, created: !exists, memberships }];
     });
     return result;
   }
@@ -74,7 +89,7 @@ export class ProductRepository {
    * All-or-nothing for the given items; the caller has validated them and removed duplicates.
    * Throws UniqueTaken if any sku belongs to another product.
    */
-  async upsertMany(items: ReadonlyArray<{ id: number; build: RowBuilder }>): Promise<WriteResult[]> {
+  async upsertMany(items: ReadonlyArray<{ id: number; build: RowBuilder }>): Promise<ProductWriteResult[]> {
     return this.versioned.write(PRODUCT, async (em) => {
       const locked = new Map(
         (
@@ -102,13 +117,25 @@ export class ProductRepository {
         planned.map((p) => ({ id: p.id, sku: p.row.sku })),
       );
       await this.insertRows(em, planned);
+      const memberships = await this.membership.sync(
+        em,
+        planned.map((p) => ({ productId: p.id, version: p.version, categoryIds: p.row.categoryIds })),
+      );
       await this.versioned.insertOutbox(em, PRODUCT, planned);
-      return planned.map((p) => ({ id: p.id, version: p.version, doc: p.row.doc, created: p.created }));
+      const byProduct = new Map<number, Membership[]>();
+      for (const m of memberships) byProduct.set(m.productId, [...(byProduct.get(m.productId) ?? []), m]);
+      return planned.map((p) => ({
+        id: p.id,
+        version: p.version,
+        doc: p.row.doc,
+        created: p.created,
+        memberships: byProduct.get(p.id) ?? [],
+      }));
     });
   }
 
   /** Deletes keep a tombstone row (version bumped, document and sku cleared). */
-  async softDelete(id: number, expect: Expect): Promise<WriteResult> {
+  async softDelete(id: number, expect: Expect): Promise<ProductWriteResult> {
     const [result] = await this.versioned.write(PRODUCT, async (em) => {
       const [cur] = await this.versioned.lock(em, PRODUCT, [id]);
       if (cur === undefined || cur.deleted_at !== null) throw new NotStored();
@@ -118,8 +145,9 @@ export class ProductRepository {
         'UPDATE products SET version = ?, doc = NULL, sku = NULL, updated_at = ?, deleted_at = ? WHERE id = ?',
         [version, new Date(), new Date(), id],
       );
+      const memberships = await this.membership.sync(em, [{ productId: id, version, categoryIds: [] }]);
       await this.versioned.insertOutbox(em, PRODUCT, [{ id, version }]);
-      return [{ id, version, doc: null, created: false }];
+      return [{ id, version, doc: null, created: false, memberships }];
     });
     return result;
   }

@@ -28,6 +28,7 @@ const builder =
     sku: input.sku,
     status: input.status,
     doc: serializeProduct(id, version, now, input),
+    categoryIds: input.categoryIds ?? [],
   });
 
 /**

@@ -137,7 +137,10 @@ export class VersionedWriter {
    * writer (ATTEMPTS). A connection lost during COMMIT leaves the outcome open: the rows are read back from
    * the writer, and a write that did commit is answered as such, never as a failure.
    */
-  async write(type: RecordType, work: (em: EntityManager) => Promise<WriteResult[]>): Promise<WriteResult[]> {
+  async write<T extends WriteResult>(
+    type: RecordType,
+    work: (em: EntityManager) => Promise<T[]>,
+  ): Promise<T[]> {
     try {
       return await backOff(() => this.attempt(type, work), {
         ...ATTEMPTS,
@@ -152,11 +155,11 @@ export class VersionedWriter {
     }
   }
 
-  private async attempt(
+  private async attempt<T extends WriteResult>(
     type: RecordType,
-    work: (em: EntityManager) => Promise<WriteResult[]>,
-  ): Promise<WriteResult[]> {
-    let planned: WriteResult[] | undefined;
+    work: (em: EntityManager) => Promise<T[]>,
+  ): Promise<T[]> {
+    let planned: T[] | undefined;
     try {
       return await this.writer.transaction('READ COMMITTED', async (em) => {
         const result = await work(em);

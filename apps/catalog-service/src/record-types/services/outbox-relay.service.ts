@@ -112,6 +112,10 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
       const states = await this.versioned.findStates(cache.type, [...new Set(rows.map((e) => e.recordId))]);
       const { changed, invalidation } = await cache
         .apply(states, this.writes.applyOptions(cache.type, 'relay'))
+        .then(async (applied) => {
+          await this.registry.applyFollowers(name, states);
+          return applied;
+        })
         .catch((e: unknown) => {
           this.metrics.redisErrors.inc({ op: 'relay', kind: redisErrorKind(e) });
           throw e;

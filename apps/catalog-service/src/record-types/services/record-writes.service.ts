@@ -6,6 +6,7 @@ import { Metrics } from '@app/metrics';
 import { redisErrorKind } from '@app/redis';
 import { EdgePurgerService } from '@catalog/invalidation/services/edge-purger.service';
 import type { RecordType } from '../record-type';
+import { RecordTypeRegistry } from '../record-type.registry';
 import type { ApplyOptions, RecordCacheRepository } from '../repositories/record-cache.repository';
 import type { WriteResult, WriterUnavailable } from '../repositories/versioned-writer';
 
@@ -20,6 +21,7 @@ export class RecordWrites {
     private readonly metrics: Metrics,
     private readonly logger: AppLogger,
     private readonly purger: EdgePurgerService,
+    private readonly registry: RecordTypeRegistry,
   ) {}
 
   applyOptions(type: RecordType, source: ApplyOptions['source']): ApplyOptions {
@@ -44,6 +46,7 @@ export class RecordWrites {
     try {
       const applied = await cache.apply(writes, this.applyOptions(cache.type, 'request'));
       invalidation = applied.invalidation;
+      await this.registry.applyFollowers(cache.type.name, writes);
       if (applied.underOom) {
         this.metrics.redisErrors.inc({ op: 'write', kind: 'oom' });
         this.logger
