@@ -74,11 +74,15 @@ rcli() {
 
 # The ACL of the Redis data nodes (primary and replica alike: either may be the primary after a failover).
 # Passwords are stored as SHA-256 only.
+# Key patterns the service's Redis user may touch: one per record type and subsystem prefix (the record
+# types' definitions in apps/catalog-service/src/*/ *.record-type.ts and the categories' walk sets).
+REDIS_CATALOG_KEYS='~product:* ~sku:* ~lease:* ~tiering:* ~purge:* ~invalidations:* ~category:* ~category-products:* ~category-products-v:* ~category-products-rebuild:*'
+
 redis_acl_file() {
   cat <<EOF
 user default off
 user $REDIS_ADMIN_USER on #$(sha256_hex "$REDIS_ADMIN_PASSWORD") ~* &* +@all
-user $REDIS_USERNAME on #$(sha256_hex "$REDIS_PASSWORD") resetchannels ~product:* ~sku:* ~lease:* ~tiering:* ~purge:* ~invalidations:* -@all +ping +echo +select +info +role +config|get +client|setname +client|id +client|info +get +mget +set +mset +del +unlink +exists +ttl +pttl +expire +pexpire +object|idletime +memory|usage +scan +randomkey +dbsize +hget +hset +hmget +xadd +xread +xrange +xrevrange +xinfo|stream +xlen +wait +eval +evalsha +script|load +script|exists
+user $REDIS_USERNAME on #$(sha256_hex "$REDIS_PASSWORD") resetchannels $REDIS_CATALOG_KEYS -@all +ping +echo +select +info +role +config|get +client|setname +client|id +client|info +get +mget +set +mset +del +unlink +exists +ttl +pttl +expire +pexpire +object|idletime +memory|usage +scan +randomkey +dbsize +hget +hset +hmget +zadd +zrem +zscore +zrangebyscore +zcard +xadd +xread +xrange +xrevrange +xinfo|stream +xlen +wait +eval +evalsha +script|load +script|exists
 user $REDIS_EXPORTER_USER on #$(sha256_hex "$REDIS_EXPORTER_PASSWORD") %R~* resetchannels -@all +@connection -client|kill -client|pause -client|unpause -client|unblock -client|no-evict -client|reply -client|tracking -client|caching -hello -echo -reset -auth -readonly -readwrite -asking +memory +strlen +config|get +xinfo +pfcount +zcard +type +xlen +scard +llen +hlen +slowlog +info +latency +scan +randomkey +pttl
 user $REDIS_SENTINEL_USER on #$(sha256_hex "$REDIS_SENTINEL_PASSWORD") allchannels -@all +multi +exec +slaveof +replicaof +ping +subscribe +publish +config|rewrite +role +info +client|setname +client|kill +script|kill
 user $REDIS_REPLICA_USER on #$(sha256_hex "$REDIS_REPLICA_PASSWORD") resetchannels -@all +psync +replconf +ping
