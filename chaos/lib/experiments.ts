@@ -253,6 +253,35 @@ export const EXPERIMENTS: Experiment[] = [
     targets: (_ctx, r) => [zeroReadErrors(r), writeFailuresAre503(r)],
   },
   {
+    // A helper's stack once saw A's agent flap (down 0.5 s, up again) under a 10,000-item batch: new writer
+    // connections went to A while B's still wrote, both masters inserted one id, both SQL threads stopped.
+    // Here the flaps are forced, on each master in turn, beside creates (the writes that collide).
+    name: 'writer-flap',
+    title: 'the writer agents flap: each master forced "agent down" in turn, every second, beside creates',
+    phases: { faultS: 20 },
+    creates: { rate: 100, connections: 16 },
+    impossible: async (ctx) =>
+      (await ctx.stack.currentWriter()) ? undefined : 'the writer endpoint answers no server_id',
+    inject: async (ctx) => {
+      ctx.facts.writerBefore = await ctx.stack.currentWriter();
+      return 'set server mysql-writer/mariadb-a|b agent down, in turn every 1 s (the real agent answers within 0.5 s)';
+    },
+    hold: async (ctx) => {
+      const end = Date.now() + ctx.phases.faultS * 1000;
+      let flaps = 0;
+      for (let i = 0; Date.now() < end; i++, flaps++) {
+        await ctx.stack.dbAdmin(`set server mysql-writer/mariadb-${i % 2 ? 'b' : 'a'} agent down`);
+        await sleep(1000);
+      }
+      ctx.facts.flaps = flaps;
+    },
+    heal: () => 'nothing to heal: the agents answer again',
+    targets: async (ctx, r) => {
+      ctx.facts.writerAfter = await ctx.stack.currentWriter();
+      return [zeroReadErrors(r), writeFailuresAre503(r)];
+    },
+  },
+  {
     name: 'creates',
     title: 'concurrent creates at 200/s beside the read and write load',
     quick: true,

@@ -5,6 +5,7 @@ import * as http from 'node:http';
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import Redis from 'ioredis';
 import * as mysql from 'mysql2/promise';
@@ -305,6 +306,18 @@ export class Stack {
   // ------------------------------------------------------------------ edge --
 
   /** Status of each node-* server in the front HAProxy's stats CSV (UP, DOWN, ...), or undefined. */
+  /** One command on the DB HAProxy's admin socket (the one `scripts/stack.sh writer` uses). */
+  dbAdmin(cmd: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const c = net.connect(path.join(this.dir, 'haproxy-db', 'haproxy-db.sock'));
+      let out = '';
+      c.on('data', (d) => (out += String(d)));
+      c.on('end', () => resolve(out.trim()));
+      c.on('error', reject);
+      c.end(cmd + '\n');
+    });
+  }
+
   async frontNodes(): Promise<Record<string, string> | undefined> {
     // The front's stats page is only on a unix socket (infra/haproxy/front.cfg.tmpl).
     const csv = await unixText(path.join(this.dir, 'front-haproxy', 'front-stats.sock'), '/;csv', 2000);
