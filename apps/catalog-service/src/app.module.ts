@@ -7,6 +7,7 @@ import { RedisModule } from '@app/redis';
 import { HealthModule } from './health/health.module';
 import { InvalidationModule } from './invalidation/invalidation.module';
 import { OpsModule } from './ops/ops.module';
+import { PricesModule } from './prices/prices.module';
 import { ProductsModule } from './products/products.module';
 import { RecordTypesModule } from './record-types/record-types.module';
 import { TieringModule } from './tiering/tiering.module';
@@ -29,6 +30,7 @@ export class AppModule {
         OpsModule,
         RecordTypesModule,
         ProductsModule,
+        PricesModule,
       ],
     };
   }

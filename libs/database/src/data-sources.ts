@@ -2,8 +2,9 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '@app/config';
 import { ENTITIES } from './entities';
 import { ProductsAndOutbox1732300000000 } from './migrations/1732300000000-products-and-outbox';
+import { PricesAndStock1796068982636 } from './migrations/1796068982636-prices-and-stock';
 
-export const MIGRATIONS = [ProductsAndOutbox1732300000000];
+export const MIGRATIONS = [ProductsAndOutbox1732300000000, PricesAndStock1796068982636];
 
 export type MysqlRole = 'writer' | 'reader';
 

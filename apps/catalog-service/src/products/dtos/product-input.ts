@@ -1,51 +1,5 @@
-import { plainToInstance } from 'class-transformer';
-import { ValidationError as ClassValidationError, validateSync } from 'class-validator';
+import { parseDto, Parsed } from '@catalog/common/parse-dto';
 import { BatchItemDto, ProductInputDto } from './product.dto';
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: string[] };
-
-const OPTIONS = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true } as const;
-
-/**
- * Objects and arrays nested deeper than this are refused before class-transformer sees them: it recurses
- * once per level and overflows the stack near 10,000 levels (a 60 KB body). The deepest valid product is 4
- * levels (product > variants > variant > attributes), so no valid body comes near it (docs/errors.md).
- */
-export const MAX_JSON_DEPTH = 16;
-
-/** Iterative, so the check itself cannot overflow; it stops at the first container past the limit. */
-export function exceedsDepth(value: unknown, max = MAX_JSON_DEPTH): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth > max) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return false;
-}
-
-function flatten(errors: ClassValidationError[], prefix = ''): string[] {
-  return errors.flatMap((e) => {
-    const path = prefix ? `${prefix}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((m) =>
-      m.startsWith('property ') ? `${path}: unknown field` : `${path}: ${m}`,
-    );
-    return [...own, ...flatten(e.children ?? [], path)];
-  });
-}
-
-function parse<T extends object>(cls: new () => T, raw: unknown): Parsed<T> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { ok: false, errors: ['body must be a JSON object'] };
-  }
-  if (exceedsDepth(raw)) {
-    return { ok: false, errors: [`body is nested deeper than ${MAX_JSON_DEPTH} levels`] };
-  }
-  const instance = plainToInstance(cls, raw);
-  const errors = validateSync(instance, OPTIONS);
-  return errors.length === 0 ? { ok: true, value: instance } : { ok: false, errors: flatten(errors) };
-}
-
-export const parseProductInput = (raw: unknown): Parsed<ProductInputDto> => parse(ProductInputDto, raw);
-export const parseBatchItem = (raw: unknown): Parsed<BatchItemDto> => parse(BatchItemDto, raw);
+export const parseProductInput = (raw: unknown): Parsed<ProductInputDto> => parseDto(ProductInputDto, raw);
+export const parseBatchItem = (raw: unknown): Parsed<BatchItemDto> => parseDto(BatchItemDto, raw);
