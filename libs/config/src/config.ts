@@ -99,7 +99,7 @@ const schema = z.object({
   MARKETS: z
     .string()
     .regex(
-      /^[a-z]{2}-[A-Z]{3}:[a-z0-9-]{1,32}(\+[a-z0-9-]{1,32})*(,[a-z]{2}-[A-Z]{3}:[a-z0-9-]{1,32}(\+[a-z0-9-]{1,32})*)*$/,
+      /^[a-z]{2}-[A-Z]{3}:[a-z0-9-]{1,10}(\+[a-z0-9-]{1,10})*(,[a-z]{2}-[A-Z]{3}:[a-z0-9-]{1,10}(\+[a-z0-9-]{1,10})*)*$/,
       'expected market:warehouse[+warehouse],... with markets like de-EUR',
     )
     .default('de-EUR:berlin+lyon,fr-EUR:lyon+berlin,ch-CHF:berlin'),

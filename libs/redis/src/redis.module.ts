@@ -41,11 +41,9 @@ export function typeRedisTarget(config: AppConfig, type: 'price' | 'stock'): Red
   const url = type === 'price' ? config.REDIS_PRICE_URL : config.REDIS_STOCK_URL;
   const name = type === 'price' ? config.REDIS_PRICE_SENTINEL_NAME : config.REDIS_STOCK_SENTINEL_NAME;
   const product = productRedisTarget(config);
-  if (product.sentinels) {
-    if (!name || name === product.sentinelName) return null;
+  if (product.sentinels && name && name !== product.sentinelName)
     return { ...product, url: url ?? product.url, sentinelName: name };
-  }
-  return url && url !== product.url ? { url } : null;
+  return url && url !== product.url && !name ? { url } : null;
 }
 
 function sameTarget(a: RedisTarget | null, b: RedisTarget | null): boolean {

@@ -1,3 +1,4 @@
+import { ValidationError } from '@app/errors';
 import { plainToInstance } from 'class-transformer';
 import { ValidationError as ClassValidationError, validateSync } from 'class-validator';
 
@@ -45,4 +46,14 @@ export function parseDto<T extends object>(cls: new () => T, raw: unknown): Pars
   const instance = plainToInstance(cls, raw);
   const errors = validateSync(instance, OPTIONS);
   return errors.length === 0 ? { ok: true, value: instance } : { ok: false, errors: flatten(errors) };
+}
+
+/** `{"items": [...]}` with 1..max items and nothing else, or a 400. */
+export function batchItems(body: unknown, max: number): unknown[] {
+  const items = (body as { items?: unknown } | null)?.items;
+  const extra =
+    typeof body === 'object' && body !== null ? Object.keys(body).filter((k) => k !== 'items') : [];
+  if (!Array.isArray(items) || items.length === 0 || items.length > max || extra.length > 0)
+    throw new ValidationError(`body must be {"items": [...]} with 1..${max} items`);
+  return items;
 }

@@ -4,7 +4,6 @@ import { RecordTypeRegistry } from '@catalog/record-types/record-type.registry';
 import { RecordTypesModule } from '@catalog/record-types/record-types.module';
 import { PriceController } from './controllers/price.controller';
 import { PriceCaches } from './repositories/price-caches.repository';
-import { PriceRepository } from './repositories/price.repository';
 import { PriceReadService } from './services/price-read.service';
 import { PriceWriteService } from './services/price-write.service';
 
@@ -12,7 +11,7 @@ import { PriceWriteService } from './services/price-write.service';
 @Module({
   imports: [RecordTypesModule],
   controllers: [PriceController],
-  providers: [ApiKeyGuard, PriceCaches, PriceRepository, PriceReadService, PriceWriteService],
+  providers: [ApiKeyGuard, PriceCaches, PriceReadService, PriceWriteService],
   exports: [PriceCaches, PriceReadService],
 })
 export class PricesModule implements OnModuleInit {

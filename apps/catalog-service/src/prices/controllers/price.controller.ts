@@ -39,6 +39,7 @@ import {
   parseMarket,
   requireId,
 } from '@catalog/common/ids';
+import { batchItems } from '@catalog/common/parse-dto';
 import { parsePriceInput } from '../dtos/price-document';
 import {
   PriceBatchRequestDto,
@@ -189,16 +190,7 @@ export class PriceController {
     [415, 'Not application/json'],
   )
   async batch(@Body() body: unknown): Promise<PriceBatchResponseDto> {
-    const items = (body as { items?: unknown } | null)?.items;
-    const extra =
-      typeof body === 'object' && body !== null ? Object.keys(body).filter((k) => k !== 'items') : [];
-    if (
-      !Array.isArray(items) ||
-      items.length === 0 ||
-      items.length > this.config.MAX_BATCH_ITEMS ||
-      extra.length > 0
-    )
-      throw new ValidationError(`body must be {"items": [...]} with 1..${this.config.MAX_BATCH_ITEMS} items`);
+    const items = batchItems(body, this.config.MAX_BATCH_ITEMS);
     return { results: await this.writes.batch(items) };
   }
 }

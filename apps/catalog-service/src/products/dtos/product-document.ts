@@ -33,3 +33,19 @@ export function hasSku(doc: Buffer, sku: string): boolean {
   // skus are ASCII (the SKU pattern), so latin1 compares them byte for byte.
   return doc.toString('latin1', start, start + sku.length + 1) === sku + '"';
 }
+
+/** Keys of a localized text map that a `locale` keeps: the locale itself and its regional variants. */
+const keeps = (key: string, locale: string) => key === locale || key.startsWith(locale + '-');
+
+/**
+ * The document with only `locale`'s entries in its localized texts (name, description). The one place a
+ * read parses a stored document: a composed read with `locale` pays it per product (docs/architecture.md).
+ */
+export function keepLocale(doc: Buffer, locale: string): Buffer {
+  const p = JSON.parse(doc.toString('utf8')) as Record<string, unknown>;
+  for (const field of ['name', 'description'] as const) {
+    const map = p[field] as Record<string, string> | undefined;
+    if (map) p[field] = Object.fromEntries(Object.entries(map).filter(([k]) => keeps(k, locale)));
+  }
+  return Buffer.from(JSON.stringify(p));
+}

@@ -7,7 +7,8 @@ import { redisErrorKind } from '@app/redis';
 import { EdgePurgerService } from '@catalog/invalidation/services/edge-purger.service';
 import type { RecordType } from '../record-type';
 import type { ApplyOptions, RecordCacheRepository } from '../repositories/record-cache.repository';
-import type { WriteResult, WriterUnavailable } from '../repositories/versioned-writer';
+import { ScopedRowBuilder, ScopedRowsRepository } from '../repositories/scoped-rows.repository';
+import { WriteResult, WriterUnavailable } from '../repositories/versioned-writer';
 
 /**
  * What every record type's write does after MySQL committed: the guarded Redis apply (which also publishes
@@ -20,7 +21,27 @@ export class RecordWrites {
     private readonly metrics: Metrics,
     private readonly logger: AppLogger,
     private readonly purger: EdgePurgerService,
+    private readonly rows: ScopedRowsRepository,
   ) {}
+
+  /**
+   * A write of a scoped record type (prices of a market, stock of a warehouse): the versioned transaction,
+   * a 503 with Retry-After when the writer is away, then the after-commit apply.
+   */
+  async upsertScoped(
+    cache: RecordCacheRepository,
+    items: ReadonlyArray<{ id: number; build: ScopedRowBuilder }>,
+  ): Promise<WriteResult[]> {
+    let writes: WriteResult[];
+    try {
+      writes = await this.rows.upsertMany(cache.type, items);
+    } catch (e) {
+      if (e instanceof WriterUnavailable) throw writerUnavailable(e);
+      throw e;
+    }
+    await this.afterCommit(cache, writes);
+    return writes;
+  }
 
   applyOptions(type: RecordType, source: ApplyOptions['source']): ApplyOptions {
     return {
