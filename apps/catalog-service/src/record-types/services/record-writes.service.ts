@@ -82,7 +82,10 @@ export class RecordWrites {
         { ids: writes.length, kind },
       );
     }
-    if (invalidation !== null && !(await this.purger.waitFor(invalidation, this.config.PURGE_WAIT_MS))) {
+    if (
+      invalidation !== null &&
+      !(await this.purger.waitFor(invalidation, this.config.PURGE_WAIT_MS, cache.connection))
+    ) {
       this.logger
         .channel('invalidation')
         .warn(`answering before this node's purge (waited ${this.config.PURGE_WAIT_MS} ms)`, {
