@@ -1050,10 +1050,10 @@ export interface operations {
   listPrices: {
     parameters: {
       query: {
-        /** @description A configured market (country-currency) */
-        market: string;
         /** @description Comma-separated product ids, 1..500 */
         ids: string;
+        /** @description A configured market (country-currency) */
+        market: string;
       };
       header?: {
         'If-None-Match'?: string;
@@ -2536,10 +2536,10 @@ export interface operations {
   listStock: {
     parameters: {
       query: {
-        /** @description A configured market (country-currency) */
-        market: string;
         /** @description Comma-separated product ids, 1..500 */
         ids: string;
+        /** @description A configured market (country-currency) */
+        market: string;
       };
       header?: {
         'If-None-Match'?: string;
@@ -2553,7 +2553,7 @@ export interface operations {
         headers: {
           /** @description public, max-age, s-maxage, stale-while-revalidate, stale-if-error */
           'Cache-Control'?: string;
-          /** @description Strong validator over every (id, version) and missing id */
+          /** @description Strong validator over every warehouse level read and missing id */
           ETag?: string;
           /** @description Where the service found the data: redis or mysql */
           'X-Catalog-Tier'?: 'redis' | 'mysql';
@@ -2570,7 +2570,7 @@ export interface operations {
         headers: {
           /** @description public, max-age, s-maxage, stale-while-revalidate, stale-if-error */
           'Cache-Control'?: string;
-          /** @description Strong validator over every (id, version) and missing id */
+          /** @description Strong validator over every warehouse level read and missing id */
           ETag?: string;
           /** @description Where the service found the data: redis or mysql */
           'X-Catalog-Tier'?: 'redis' | 'mysql';

@@ -1,11 +1,12 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { VersionedRow } from './versioned-row';
 
 /**
  * A product's price in one market (`de-EUR`: country and currency). Amounts are integers in the currency's
  * minor units, never floats. `doc` is the API object, written once per version.
  */
 @Entity({ name: 'prices' })
-export class PriceEntity {
+export class PriceEntity extends VersionedRow {
   @PrimaryColumn({ name: 'product_id', type: 'bigint', unsigned: true })
   productId!: number;
 
@@ -24,18 +25,6 @@ export class PriceEntity {
   @Column({ name: 'valid_to', type: 'datetime', precision: 3, nullable: true })
   validTo!: Date | null;
 
-  @Column({ type: 'int', unsigned: true })
-  version!: number;
-
   @Column({ type: 'text', nullable: true, collation: 'utf8mb4_bin' })
   doc!: string | null;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
-  updatedAt!: Date;
-
-  @Column({ name: 'deleted_at', type: 'datetime', precision: 3, nullable: true })
-  deletedAt!: Date | null;
 }

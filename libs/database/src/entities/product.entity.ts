@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { VersionedRow } from './versioned-row';
 
 /**
  * `doc` is the API's JSON byte for byte, so reads never re-serialise. A delete keeps the row as a tombstone
@@ -7,7 +8,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity({ name: 'products' })
 @Index('uq_products_sku', ['sku'], { unique: true })
 @Index('ix_products_updated_at', ['updatedAt'])
-export class ProductEntity {
+export class ProductEntity extends VersionedRow {
   @PrimaryColumn({ type: 'bigint', unsigned: true })
   id!: number;
 
@@ -17,18 +18,6 @@ export class ProductEntity {
   @Column({ type: 'varchar', length: 16, collation: 'utf8mb4_bin' })
   status!: string;
 
-  @Column({ type: 'int', unsigned: true })
-  version!: number;
-
   @Column({ type: 'mediumtext', nullable: true, collation: 'utf8mb4_bin' })
   doc!: string | null;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
-  updatedAt!: Date;
-
-  @Column({ name: 'deleted_at', type: 'datetime', precision: 3, nullable: true })
-  deletedAt!: Date | null;
 }

@@ -1,8 +1,9 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { VersionedRow } from './versioned-row';
 
 /** A product's stock level in one warehouse; `doc` is the stored record the composed read uses. */
 @Entity({ name: 'stock' })
-export class StockEntity {
+export class StockEntity extends VersionedRow {
   @PrimaryColumn({ name: 'product_id', type: 'bigint', unsigned: true })
   productId!: number;
 
@@ -12,18 +13,6 @@ export class StockEntity {
   @Column({ type: 'int', unsigned: true })
   quantity!: number;
 
-  @Column({ type: 'int', unsigned: true })
-  version!: number;
-
   @Column({ type: 'text', nullable: true, collation: 'utf8mb4_bin' })
   doc!: string | null;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
-  updatedAt!: Date;
-
-  @Column({ name: 'deleted_at', type: 'datetime', precision: 3, nullable: true })
-  deletedAt!: Date | null;
 }
