@@ -518,6 +518,12 @@ sentinel_monitor_prices() {
   local name=$1 sp
   selected "$name" || return 0
   sp=$(sentinel_port "$name")
+  local known
+  known=$(redis-cli -h 127.0.0.1 -p "$sp" sentinel get-master-addr-by-name catalog-prices 2>/dev/null | tail -n1)
+  # A primary on neither of the stack's prices ports (ports changed since): forget it, monitor afresh.
+  if [[ -n "$known" && "$known" != "$PORT_REDIS_PRICES_PRIMARY" && "$known" != "$PORT_REDIS_PRICES_REPLICA" ]]; then
+    redis-cli -h 127.0.0.1 -p "$sp" sentinel remove catalog-prices >/dev/null
+  fi
   if [[ -z "$(redis-cli -h 127.0.0.1 -p "$sp" sentinel get-master-addr-by-name catalog-prices 2>/dev/null)" ]]; then
     local primary
     primary=$(redis_current_primary_port catalog-prices "$PORT_REDIS_PRICES_PRIMARY" "$PORT_REDIS_PRICES_REPLICA")

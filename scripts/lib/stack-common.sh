@@ -63,9 +63,10 @@ stack_ports() {
   PORT_DB_AGENT_B=$((23320 + o))
   PORT_REDIS_PRIMARY=$((26379 + o))
   PORT_REDIS_REPLICA=$((26380 + o))
-  # Prices and stock on a Redis of their own (shard by type), followed by the same Sentinels.
-  PORT_REDIS_PRICES_PRIMARY=$((26381 + o))
-  PORT_REDIS_PRICES_REPLICA=$((26382 + o))
+  # Prices and stock on a Redis of their own (shard by type), followed by the same Sentinels. (26381-26389
+  # are the bench processes'; 26390-26392 the Sentinels.)
+  PORT_REDIS_PRICES_PRIMARY=$((26393 + o))
+  PORT_REDIS_PRICES_REPLICA=$((26394 + o))
   PORT_REDIS_SENTINEL=$((26390 + o))
   PORT_REDIS_SENTINEL_2=$((26391 + o))
   PORT_REDIS_SENTINEL_3=$((26392 + o))
