@@ -163,7 +163,7 @@ function coldLists(size: number, from: number, span: number, seed: number): numb
 
 async function ensureDataset(env: Record<string, string>, secrets: Record<string, string>): Promise<void> {
   const redis = adminRedis(env, secrets);
-  const want = `${products}+cold${coldProducts}`;
+  const want = `${products}+cold${coldProducts}+prices+stock`;
   const have = await redis.get('bench:dataset');
   if (have !== want) {
     log(
@@ -259,7 +259,7 @@ async function keyspaceRedis(
   if ((await redis.dbsize()) !== keys) {
     log(`loading ${keys} keys into the ${name} keyspace Redis (:${port})`);
     await redis.flushall();
-    sh('node', [SEED, '--mysql', 'none', '--products', String(keys), '--quiet'], {
+    sh('node', [SEED, '--mysql', 'none', '--products-only', '--products', String(keys), '--quiet'], {
       ...env,
       REDIS_URL: url,
       REDIS_USERNAME: '',
@@ -284,8 +284,13 @@ async function gcSeconds(port: number): Promise<Record<string, number>> {
 
 /** Which scenarios a target compares: they run back to back in every round. */
 const GROUP_OF = (name: string): string =>
-  ({ bare: 'hot-100', naive: 'hot-100', 'bare-mysql': 'cold-100', 'bare-edge': 'edge-hit-100' })[name] ??
-  (name.startsWith('hot-100@') ? 'keyspace' : name);
+  ({
+    bare: 'hot-100',
+    naive: 'hot-100',
+    'composed-100': 'hot-100',
+    'bare-mysql': 'cold-100',
+    'bare-edge': 'edge-hit-100',
+  })[name] ?? (name.startsWith('hot-100@') ? 'keyspace' : name);
 
 interface Scenario {
   name: string;
@@ -373,6 +378,11 @@ async function main(): Promise<void> {
   };
 
   const hot = writePaths(path.join(work, 'hot-100.paths'), bulkPaths(idLists(1000, 100, 1, products, 1)));
+  // The same lists, each product with its price and availability in de-EUR (products + price + stock).
+  const composed = writePaths(
+    path.join(work, 'composed-100.paths'),
+    bulkPaths(idLists(1000, 100, 1, products, 1)).map((p) => `${p}&market=de-EUR&include=price,stock`),
+  );
   const hot1 = writePaths(
     path.join(work, 'hot-1.paths'),
     idLists(1000, 1, 1, products, 2).map(([id]) => `/v1/products/${id}`),
@@ -389,6 +399,7 @@ async function main(): Promise<void> {
     { name: 'hot-100', proc: procs.service, paths: hot },
     { name: 'bare', proc: procs.bare, paths: hot },
     { name: 'naive', proc: procs.naive, paths: hot },
+    { name: 'composed-100', proc: procs.service, paths: composed },
     { name: 'hot-1', proc: procs.service, paths: hot1 },
     { name: 'cold-100', proc: procs.serviceCold, paths: cold },
     { name: 'bare-mysql', proc: procs.bareMysql, paths: cold },
@@ -530,6 +541,7 @@ async function main(): Promise<void> {
   const targets: Target[] = [
     Target.ratio('hot-100 >= 1.4 x bare', get('hot-100'), get('bare'), 1.4),
     Target.ratio('hot-100 >= 4 x naive', get('hot-100'), get('naive'), 4),
+    Target.ratio('composed-100 >= 0.7 x hot-100', get('composed-100'), get('hot-100'), 0.7),
     Target.ratio('cold-100 >= 0.9 x bare-mysql', get('cold-100'), get('bare-mysql'), 0.9),
     Target.ratio(
       `hot-100 at ${keyspace.large} products >= 0.9 x at ${keyspace.small}`,

@@ -35,7 +35,7 @@ HAPROXY_START_TIMEOUT="${HAPROXY_START_TIMEOUT:-10}"
 # A writer agent is a Node process: on a busy machine it needs longer than HAProxy to listen.
 AGENT_START_TIMEOUT="${AGENT_START_TIMEOUT:-60}"
 
-INFRA_COMPONENTS=(mariadb-a mariadb-b db-agent-a db-agent-b haproxy-db redis-primary redis-replica redis-sentinel redis-sentinel-2 redis-sentinel-3)
+INFRA_COMPONENTS=(mariadb-a mariadb-b db-agent-a db-agent-b haproxy-db redis-primary redis-replica redis-prices-primary redis-prices-replica redis-sentinel redis-sentinel-2 redis-sentinel-3)
 
 usage() {
   sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -425,19 +425,21 @@ redis_role() { { rcli -p "$1" info replication 2>/dev/null || true; } | tr -d '\
 
 # Port of the Redis node that is the primary right now (it may be the
 # "replica" after a Sentinel failover); empty if nobody knows.
+# redis_current_primary_port [MASTER PRIMARY_PORT REPLICA_PORT]: the product pair by default.
 redis_current_primary_port() {
+  local master=${1:-catalog} primary=${2:-$PORT_REDIS_PRIMARY} replica=${3:-$PORT_REDIS_REPLICA}
   local addr p n sp
   for n in redis-sentinel redis-sentinel-2 redis-sentinel-3; do
     sp=$(component_port "$n")
     is_running "$n" "$sp" || continue
-    addr=$(rcli -p "$sp" sentinel get-master-addr-by-name catalog 2>/dev/null | tail -n1)
+    addr=$(rcli -p "$sp" sentinel get-master-addr-by-name "$master" 2>/dev/null | tail -n1)
     # mid-failover Sentinel may still name the old, dead primary
     if [[ "$addr" =~ ^[0-9]+$ && "$(redis_role "$addr")" == master ]]; then
       echo "$addr"
       return 0
     fi
   done
-  for p in "$PORT_REDIS_PRIMARY" "$PORT_REDIS_REPLICA"; do
+  for p in "$primary" "$replica"; do
     if [[ "$(redis_role "$p")" == master ]]; then
       echo "$p"
       return 0
@@ -445,24 +447,25 @@ redis_current_primary_port() {
   done
 }
 
-# start_redis_node NAME TEMPLATE PORT
+# start_redis_node NAME TEMPLATE PORT [MASTER PRIMARY_PORT REPLICA_PORT]: the product pair by default.
 start_redis_node() {
-  local name=$1 tmpl=$2 port=$3
+  local name=$1 tmpl=$2 port=$3 master=${4:-catalog}
+  local primary=${5:-$PORT_REDIS_PRIMARY} replica=${6:-$PORT_REDIS_REPLICA}
   selected "$name" || return 0
   already_up "$name" "$port" "$REDIS_START_TIMEOUT" && return 0
   local dir="$STACK_DIR/$name"
   mkdir -p "$dir"
   (umask 077 && redis_acl_file >"$dir/users.acl")
   render_template "$INFRA_DIR/redis/$tmpl" "$dir/redis.conf" \
-    PORT="$port" DIR="$dir" MAXMEMORY="$REDIS_MAXMEMORY" PRIMARY_PORT="$PORT_REDIS_PRIMARY" \
+    PORT="$port" DIR="$dir" MAXMEMORY="$REDIS_MAXMEMORY" PRIMARY_PORT="$primary" \
     ACL_FILE="$dir/users.acl" REPLICA_USER="$REDIS_REPLICA_USER" REPLICA_PASSWORD="$REDIS_REPLICA_PASSWORD"
   chmod 600 "$dir/redis.conf"
   ensure_port_free "$name" "$port"
   # Rejoining after a Sentinel failover: follow the current primary instead
   # of coming up as a second primary (or replicating from a replica).
   local extra=() cur
-  cur=$(redis_current_primary_port)
-  if [[ -n "$cur" && "$cur" != "$port" && "$cur" != "$PORT_REDIS_PRIMARY" ]] && redis_ping "$cur"; then
+  cur=$(redis_current_primary_port "$master" "$primary" "$replica")
+  if [[ -n "$cur" && "$cur" != "$port" && "$cur" != "$primary" ]] && redis_ping "$cur"; then
     log "$name: the current primary is 127.0.0.1:$cur (failed over); starting as its replica"
     extra=(--replicaof 127.0.0.1 "$cur")
   fi
@@ -519,10 +522,37 @@ start_redis() {
   fi
   start_redis_node redis-primary primary.conf.tmpl "$PORT_REDIS_PRIMARY"
   start_redis_node redis-replica replica.conf.tmpl "$PORT_REDIS_REPLICA"
+  local prices=(catalog-prices "$PORT_REDIS_PRICES_PRIMARY" "$PORT_REDIS_PRICES_REPLICA")
+  start_redis_node redis-prices-primary primary.conf.tmpl "$PORT_REDIS_PRICES_PRIMARY" "${prices[@]}"
+  start_redis_node redis-prices-replica replica.conf.tmpl "$PORT_REDIS_PRICES_REPLICA" "${prices[@]}"
   local n
   for n in redis-sentinel redis-sentinel-2 redis-sentinel-3; do
     start_redis_sentinel "$fresh_topology" "$n"
+    sentinel_monitor_prices "$n"
   done
+}
+
+# The Sentinels follow the prices Redis under a second master name. Added at run time (Sentinel then
+# records it in its own sentinel.conf), so a stack whose Sentinels were set up before it gets it too.
+sentinel_monitor_prices() {
+  local name=$1 sp
+  selected "$name" || return 0
+  sp=$(sentinel_port "$name")
+  local known
+  known=$(rcli -p "$sp" sentinel get-master-addr-by-name catalog-prices 2>/dev/null | tail -n1)
+  # A primary on neither of the stack's prices ports (ports changed since): forget it, monitor afresh.
+  if [[ -n "$known" && "$known" != "$PORT_REDIS_PRICES_PRIMARY" && "$known" != "$PORT_REDIS_PRICES_REPLICA" ]]; then
+    rcli -p "$sp" sentinel remove catalog-prices >/dev/null
+  fi
+  if [[ -z "$(rcli -p "$sp" sentinel get-master-addr-by-name catalog-prices 2>/dev/null)" ]]; then
+    local primary
+    primary=$(redis_current_primary_port catalog-prices "$PORT_REDIS_PRICES_PRIMARY" "$PORT_REDIS_PRICES_REPLICA")
+    rcli -p "$sp" sentinel monitor catalog-prices 127.0.0.1 "${primary:-$PORT_REDIS_PRICES_PRIMARY}" 2 >/dev/null
+    rcli -p "$sp" sentinel set catalog-prices down-after-milliseconds 3000 failover-timeout 20000 parallel-syncs 1 >/dev/null
+    # Sentinel reaches the prices nodes as their 'sentinel' ACL user, like the product pair.
+    rcli -p "$sp" sentinel set catalog-prices auth-user "$REDIS_SENTINEL_USER" auth-pass "$REDIS_SENTINEL_PASSWORD" >/dev/null
+    log "$name: monitoring 'catalog-prices' too (quorum 2 of 3)"
+  fi
 }
 
 # ------------------------------------------------------------------ env --
@@ -539,6 +569,11 @@ REDIS_SENTINEL_HOST=127.0.0.1
 REDIS_SENTINEL_PORT=$PORT_REDIS_SENTINEL
 REDIS_SENTINELS=127.0.0.1:$PORT_REDIS_SENTINEL,127.0.0.1:$PORT_REDIS_SENTINEL_2,127.0.0.1:$PORT_REDIS_SENTINEL_3
 REDIS_SENTINEL_NAME=catalog
+REDIS_PRICE_URL=redis://$REDIS_USERNAME:$REDIS_PASSWORD@127.0.0.1:$PORT_REDIS_PRICES_PRIMARY
+REDIS_PRICE_SENTINEL_NAME=catalog-prices
+REDIS_STOCK_URL=redis://$REDIS_USERNAME:$REDIS_PASSWORD@127.0.0.1:$PORT_REDIS_PRICES_PRIMARY
+REDIS_STOCK_SENTINEL_NAME=catalog-prices
+REDIS_PRICES_REPLICA_URL=redis://$REDIS_USERNAME:$REDIS_PASSWORD@127.0.0.1:$PORT_REDIS_PRICES_REPLICA
 MYSQL_WRITER_HOST=127.0.0.1
 MYSQL_WRITER_PORT=$PORT_HAPROXY_DB_WRITER
 MYSQL_READER_HOST=127.0.0.1
@@ -839,6 +874,8 @@ cmd_status() {
   selected haproxy-db && status_haproxy_db
   selected redis-primary && status_redis redis-primary "$PORT_REDIS_PRIMARY"
   selected redis-replica && status_redis redis-replica "$PORT_REDIS_REPLICA"
+  selected redis-prices-primary && status_redis redis-prices-primary "$PORT_REDIS_PRICES_PRIMARY"
+  selected redis-prices-replica && status_redis redis-prices-replica "$PORT_REDIS_PRICES_REPLICA"
   selected redis-sentinel && status_sentinel
   for n in redis-sentinel-2 redis-sentinel-3; do
     selected "$n" && { status_line "$n" "$(component_port "$n")" || STATUS_OK=0; }

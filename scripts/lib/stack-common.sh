@@ -63,6 +63,10 @@ stack_ports() {
   PORT_DB_AGENT_B=$((23320 + o))
   PORT_REDIS_PRIMARY=$((26379 + o))
   PORT_REDIS_REPLICA=$((26380 + o))
+  # Prices and stock on a Redis of their own (shard by type), followed by the same Sentinels. (26381-26389
+  # are the bench processes'; 26390-26392 the Sentinels.)
+  PORT_REDIS_PRICES_PRIMARY=$((26393 + o))
+  PORT_REDIS_PRICES_REPLICA=$((26394 + o))
   PORT_REDIS_SENTINEL=$((26390 + o))
   PORT_REDIS_SENTINEL_2=$((26391 + o))
   PORT_REDIS_SENTINEL_3=$((26392 + o))
@@ -97,6 +101,8 @@ component_port() {
     db-agent-b) echo "$PORT_DB_AGENT_B" ;;
     redis-primary) echo "$PORT_REDIS_PRIMARY" ;;
     redis-replica) echo "$PORT_REDIS_REPLICA" ;;
+    redis-prices-primary) echo "$PORT_REDIS_PRICES_PRIMARY" ;;
+    redis-prices-replica) echo "$PORT_REDIS_PRICES_REPLICA" ;;
     redis-sentinel) echo "$PORT_REDIS_SENTINEL" ;;
     redis-sentinel-2) echo "$PORT_REDIS_SENTINEL_2" ;;
     redis-sentinel-3) echo "$PORT_REDIS_SENTINEL_3" ;;

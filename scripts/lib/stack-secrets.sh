@@ -76,7 +76,7 @@ rcli() {
 # Passwords are stored as SHA-256 only.
 # Key patterns the service's Redis user may touch: one per record type and subsystem prefix (the record
 # types' definitions in apps/catalog-service/src/*/ *.record-type.ts and the categories' walk sets).
-REDIS_CATALOG_KEYS='~product:* ~sku:* ~lease:* ~tiering:* ~purge:* ~invalidations:* ~category:* ~category-products:* ~category-products-v:* ~category-products-rebuild:*'
+REDIS_CATALOG_KEYS='~product:* ~sku:* ~lease:* ~tiering:* ~purge:* ~invalidations:* ~category:* ~category-products:* ~category-products-v:* ~category-products-rebuild:* ~price:* ~stock:*'
 
 redis_acl_file() {
   cat <<EOF

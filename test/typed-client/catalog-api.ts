@@ -100,6 +100,57 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/prices': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Bulk read of products' prices in one market */
+    get: operations['listPrices'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/prices/batch': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Set up to 1000 prices, in any markets */
+    post: operations['batchUpsertPrices'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/prices/{market}/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Set a product's price in one market */
+    put: operations['putPrice'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/products': {
     parameters: {
       query?: never;
@@ -173,10 +224,74 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/stock': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Products' availability in one market */
+    get: operations['listStock'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/stock/batch': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Set up to 1000 stock levels, in any warehouses */
+    post: operations['batchSetStock'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/stock/{warehouse}/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Set a product's stock level in one warehouse */
+    put: operations['putStock'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    AvailabilityDto: {
+      /**
+       * @description out_of_stock at 0 units in the market, low up to STOCK_LOW_THRESHOLD (5), else in_stock
+       * @enum {string}
+       */
+      availability: 'in_stock' | 'low' | 'out_of_stock';
+      /** @description The product id */
+      id: number;
+      /** @example de-EUR */
+      market: string;
+      /** @description Units on hand in the market's warehouses */
+      quantity: number;
+    };
     BatchItemDto: {
       /**
        * @description Keys are snake_case (^[a-z][a-z0-9_]{0,63}$), at most 50 of them
@@ -350,6 +465,102 @@ export interface components {
        */
       productIds: number[];
     };
+    PriceBatchItemDto: {
+      /**
+       * @description In the currency's minor units (cents): 1999 is 19.99 EUR
+       * @example 1999
+       */
+      amount: number;
+      /** @example 1 */
+      id: number;
+      /** @example de-EUR */
+      market: string;
+      /**
+       * @description The former price shown struck through, in minor units
+       * @example 2499
+       */
+      strikeThrough?: number | null;
+      /**
+       * Format: date-time
+       * @example 2026-12-01T00:00:00Z
+       */
+      validFrom?: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-12-31T23:59:59Z
+       */
+      validTo?: string | null;
+    };
+    PriceBatchRequestDto: {
+      items: components['schemas']['PriceBatchItemDto'][];
+    };
+    PriceBatchResponseDto: {
+      /** @description One result per item, in request order */
+      results: components['schemas']['PriceBatchResultDto'][];
+    };
+    PriceBatchResultDto: {
+      /** @description Why the item was rejected */
+      errors?: string[];
+      /** @description The item id, null when it was not valid */
+      id: number | null;
+      /** @description The item market, null when it was not valid */
+      market: string | null;
+      /** @enum {string} */
+      result: 'created' | 'replaced' | 'rejected';
+      /** @example 3 */
+      version?: number;
+    };
+    PriceDto: {
+      /** @example 1999 */
+      amount: number;
+      /**
+       * @description ISO 4217
+       * @example EUR
+       */
+      currency: string;
+      /** @description The product id */
+      id: number;
+      /** @example de-EUR */
+      market: string;
+      /** @example 2499 */
+      strikeThrough: number | null;
+      /** Format: date-time */
+      updatedAt: string;
+      /** Format: date-time */
+      validFrom: string | null;
+      /** Format: date-time */
+      validTo: string | null;
+      /** @description Incremented by every write of this price */
+      version: number;
+    };
+    PriceInputDto: {
+      /**
+       * @description In the currency's minor units (cents): 1999 is 19.99 EUR
+       * @example 1999
+       */
+      amount: number;
+      /**
+       * @description The former price shown struck through, in minor units
+       * @example 2499
+       */
+      strikeThrough?: number | null;
+      /**
+       * Format: date-time
+       * @example 2026-12-01T00:00:00Z
+       */
+      validFrom?: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-12-31T23:59:59Z
+       */
+      validTo?: string | null;
+    };
+    PriceListDto: {
+      /** @description Prices found in the market, in order of first appearance in ids */
+      data: components['schemas']['PriceDto'][];
+      /** @description Requested product ids without a price in the market, in request order */
+      missing: number[];
+    };
     ProblemDto: {
       /** @example ids must be integers between 1 and 9007199254740991; invalid: "abc" */
       detail: string;
@@ -510,7 +721,7 @@ export interface components {
     };
     ProductListDto: {
       /** @description Products found, in order of first appearance in ids */
-      data: components['schemas']['ProductDto'][];
+      data: components['schemas']['ProjectedProductDto'][];
       /** @description Requested ids found nowhere, in request order */
       missing: number[];
     };
@@ -527,6 +738,133 @@ export interface components {
       };
       /** @example TSHIRT-RED-M */
       sku: string;
+    };
+    ProjectedProductDto: {
+      /**
+       * @example {
+       *       "color": "red",
+       *       "waterproof": true,
+       *       "weight_g": 280
+       *     }
+       */
+      attributes: {
+        [key: string]: string | number | boolean;
+      };
+      /** @example Acme */
+      brand: string | null;
+      /**
+       * @example [
+       *       12,
+       *       40
+       *     ]
+       */
+      categoryIds: number[];
+      /**
+       * @description Description by locale
+       * @example {
+       *       "en": "Light and grippy."
+       *     }
+       */
+      description: {
+        [key: string]: string;
+      };
+      /**
+       * @description Global Trade Item Number (GTIN-8/12/13/14); absent when unknown
+       * @example 4006381333931
+       */
+      gtin?: string;
+      /** @example 1 */
+      id: number;
+      images: components['schemas']['ProductImageDto'][];
+      /**
+       * @description Name by locale; keys are locale codes (^[a-z]{2,3}(-[A-Z]{2})?$, like en or de-DE), 1..30 of them
+       * @example {
+       *       "de": "Trailrunning-Schuh",
+       *       "en": "Trail running shoe"
+       *     }
+       */
+      name: {
+        [key: string]: string;
+      };
+      /** @description With include=price: the price in the market, null when it has none */
+      price?: components['schemas']['PriceDto'] | null;
+      /** @example SKU-000001 */
+      sku: string;
+      /**
+       * @example active
+       * @enum {string}
+       */
+      status: 'active' | 'draft' | 'archived';
+      /** @description With include=stock: availability in the market, null when no warehouse of it has a level */
+      stock?: components['schemas']['StockPartDto'] | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-22T10:00:00.000Z
+       */
+      updatedAt: string;
+      variants: components['schemas']['ProductVariantDto'][];
+      /**
+       * @description Incremented by every write
+       * @example 3
+       */
+      version: number;
+    };
+    StockBatchItemDto: {
+      /** @example 1 */
+      id: number;
+      /**
+       * @description Units on hand
+       * @example 12
+       */
+      quantity: number;
+      /** @example berlin */
+      warehouse: string;
+    };
+    StockBatchRequestDto: {
+      items: components['schemas']['StockBatchItemDto'][];
+    };
+    StockBatchResponseDto: {
+      results: components['schemas']['StockBatchResultDto'][];
+    };
+    StockBatchResultDto: {
+      errors?: string[];
+      id: number | null;
+      /** @enum {string} */
+      result: 'created' | 'replaced' | 'rejected';
+      version?: number;
+      warehouse: string | null;
+    };
+    StockDto: {
+      id: number;
+      /**
+       * @description Units on hand
+       * @example 12
+       */
+      quantity: number;
+      /** Format: date-time */
+      updatedAt: string;
+      version: number;
+      warehouse: string;
+    };
+    StockInputDto: {
+      /**
+       * @description Units on hand
+       * @example 12
+       */
+      quantity: number;
+    };
+    StockListDto: {
+      /** @description Availability in the market, in order of ids */
+      data: components['schemas']['AvailabilityDto'][];
+      /** @description Requested ids with no stock level in any of the market's warehouses, in request order */
+      missing: number[];
+    };
+    StockPartDto: {
+      /** @enum {string} */
+      availability: 'in_stock' | 'low' | 'out_of_stock';
+      /** @example de-EUR */
+      market: string;
+      quantity: number;
     };
   };
   responses: never;
@@ -1758,10 +2096,531 @@ export interface operations {
       };
     };
   };
+  listPrices: {
+    parameters: {
+      query: {
+        /** @description Comma-separated product ids, 1..500 */
+        ids: string;
+        /** @description A configured market (country-currency) */
+        market: string;
+      };
+      header?: {
+        'If-None-Match'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          /** @description public, max-age, s-maxage, stale-while-revalidate, stale-if-error */
+          'Cache-Control'?: string;
+          /** @description Strong validator over every (id, version) and missing id */
+          ETag?: string;
+          /** @description Where the service found the data: redis or mysql */
+          'X-Catalog-Tier'?: 'redis' | 'mysql';
+          /** @description Space-separated cache tags, price:{market}:{id} per requested id */
+          xkey?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PriceListDto'];
+        };
+      };
+      /** @description Not modified (If-None-Match matched) */
+      304: {
+        headers: {
+          /** @description public, max-age, s-maxage, stale-while-revalidate, stale-if-error */
+          'Cache-Control'?: string;
+          /** @description Strong validator over every (id, version) and missing id */
+          ETag?: string;
+          /** @description Where the service found the data: redis or mysql */
+          'X-Catalog-Tier'?: 'redis' | 'mysql';
+          /** @description Space-separated cache tags, price:{market}:{id} per requested id */
+          xkey?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Empty, malformed or too many ids; unknown market */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Method not allowed */
+      405: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Body over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description URL over the limit */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An Expect other than 100-continue */
+      417: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Rate limited at the front (Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Request headers over the limit */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal error (no internal detail in the body) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front could not get a valid answer from a node */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Overloaded or unavailable (Retry-After when known) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front timed out waiting for a node */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  batchUpsertPrices: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PriceBatchRequestDto'];
+      };
+    };
+    responses: {
+      /** @description One result per item; invalid items do not block valid ones */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PriceBatchResponseDto'];
+        };
+      };
+      /** @description Not a batch, or more than 1000 items */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description API key without write scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Method not allowed */
+      405: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description URL over the limit */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Not application/json */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An Expect other than 100-continue */
+      417: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Rate limited at the front (Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Request headers over the limit */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal error (no internal detail in the body) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front could not get a valid answer from a node */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Overloaded or unavailable (Retry-After when known) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front timed out waiting for a node */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  putPrice: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        market: string;
+        /** @description The product id, 1 .. 2^53-1, written plainly */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PriceInputDto'];
+      };
+    };
+    responses: {
+      /** @description Replaced */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PriceDto'];
+        };
+      };
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PriceDto'];
+        };
+      };
+      /** @description Invalid price, malformed id or unknown market */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description API key without write scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Method not allowed */
+      405: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description URL over the limit */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Not application/json */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An Expect other than 100-continue */
+      417: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Rate limited at the front (Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Request headers over the limit */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal error (no internal detail in the body) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front could not get a valid answer from a node */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Overloaded or unavailable (Retry-After when known) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front timed out waiting for a node */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
   listProducts: {
     parameters: {
       query: {
-        /** @description Comma-separated product ids (1 .. 2^53-1, no sign or leading zero), 1..500 after removing duplicates, given once. The endpoint takes no other query parameter (400). */
+        /** @description With include: the market whose price and availability each product carries */
+        market?: string;
+        /** @description Keep only this locale (and its regional variants) in localized texts */
+        locale?: string;
+        /** @description price, stock or both: adds them to each product (needs market) */
+        include?: string;
+        /** @description Comma-separated product ids (1 .. 2^53-1, no sign or leading zero), 1..500 after removing duplicates, given once. Besides market, locale and include, the endpoint takes no other query parameter (400). */
         ids: string;
       };
       header?: {
@@ -1780,7 +2639,7 @@ export interface operations {
           ETag?: string;
           /** @description Where the service found the data: redis or mysql */
           'X-Catalog-Tier'?: 'redis' | 'mysql';
-          /** @description Space-separated cache tags, product:{id} per requested id */
+          /** @description Space-separated cache tags, product:{id} per requested id; with include, price:{market}:{id} and stock:{id} too */
           xkey?: string;
           [name: string]: unknown;
         };
@@ -1797,7 +2656,7 @@ export interface operations {
           ETag?: string;
           /** @description Where the service found the data: redis or mysql */
           'X-Catalog-Tier'?: 'redis' | 'mysql';
-          /** @description Space-separated cache tags, product:{id} per requested id */
+          /** @description Space-separated cache tags, product:{id} per requested id; with include, price:{market}:{id} and stock:{id} too */
           xkey?: string;
           [name: string]: unknown;
         };
@@ -2276,7 +3135,7 @@ export interface operations {
           ETag?: string;
           /** @description Where the service found the data: redis or mysql */
           'X-Catalog-Tier'?: 'redis' | 'mysql';
-          /** @description Space-separated cache tags, product:{id} per requested id */
+          /** @description Space-separated cache tags, product:{id} per requested id; with include, price:{market}:{id} and stock:{id} too */
           xkey?: string;
           [name: string]: unknown;
         };
@@ -2293,7 +3152,7 @@ export interface operations {
           ETag?: string;
           /** @description Where the service found the data: redis or mysql */
           'X-Catalog-Tier'?: 'redis' | 'mysql';
-          /** @description Space-separated cache tags, product:{id} per requested id */
+          /** @description Space-separated cache tags, product:{id} per requested id; with include, price:{market}:{id} and stock:{id} too */
           xkey?: string;
           [name: string]: unknown;
         };
@@ -2714,6 +3573,521 @@ export interface operations {
       };
       /** @description URL over the limit */
       414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An Expect other than 100-continue */
+      417: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Rate limited at the front (Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Request headers over the limit */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal error (no internal detail in the body) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front could not get a valid answer from a node */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Overloaded or unavailable (Retry-After when known) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front timed out waiting for a node */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  listStock: {
+    parameters: {
+      query: {
+        /** @description Comma-separated product ids, 1..500 */
+        ids: string;
+        /** @description A configured market (country-currency) */
+        market: string;
+      };
+      header?: {
+        'If-None-Match'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          /** @description public, max-age, s-maxage, stale-while-revalidate, stale-if-error */
+          'Cache-Control'?: string;
+          /** @description Strong validator over every warehouse level read and missing id */
+          ETag?: string;
+          /** @description Where the service found the data: redis or mysql */
+          'X-Catalog-Tier'?: 'redis' | 'mysql';
+          /** @description Space-separated cache tags, stock:{id} per requested id */
+          xkey?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['StockListDto'];
+        };
+      };
+      /** @description Not modified (If-None-Match matched) */
+      304: {
+        headers: {
+          /** @description public, max-age, s-maxage, stale-while-revalidate, stale-if-error */
+          'Cache-Control'?: string;
+          /** @description Strong validator over every warehouse level read and missing id */
+          ETag?: string;
+          /** @description Where the service found the data: redis or mysql */
+          'X-Catalog-Tier'?: 'redis' | 'mysql';
+          /** @description Space-separated cache tags, stock:{id} per requested id */
+          xkey?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Empty, malformed or too many ids; unknown market */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Method not allowed */
+      405: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Body over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description URL over the limit */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An Expect other than 100-continue */
+      417: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Rate limited at the front (Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Request headers over the limit */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal error (no internal detail in the body) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front could not get a valid answer from a node */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Overloaded or unavailable (Retry-After when known) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front timed out waiting for a node */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  batchSetStock: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['StockBatchRequestDto'];
+      };
+    };
+    responses: {
+      /** @description One result per item; invalid items do not block valid ones */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['StockBatchResponseDto'];
+        };
+      };
+      /** @description Not a batch, or more than 1000 items */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description API key without write scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Method not allowed */
+      405: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description URL over the limit */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Not application/json */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An Expect other than 100-continue */
+      417: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Rate limited at the front (Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Request headers over the limit */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal error (no internal detail in the body) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front could not get a valid answer from a node */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Overloaded or unavailable (Retry-After when known) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The front timed out waiting for a node */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  putStock: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        warehouse: string;
+        /** @description The product id, 1 .. 2^53-1, written plainly */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['StockInputDto'];
+      };
+    };
+    responses: {
+      /** @description Replaced */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['StockDto'];
+        };
+      };
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['StockDto'];
+        };
+      };
+      /** @description Invalid level, malformed id or unknown warehouse */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description API key without write scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such route: the path, once decoded, names no resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Method not allowed */
+      405: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description URL over the limit */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Not application/json */
+      415: {
         headers: {
           [name: string]: unknown;
         };

@@ -8,8 +8,10 @@ import { CategoriesModule } from './categories/categories.module';
 import { HealthModule } from './health/health.module';
 import { InvalidationModule } from './invalidation/invalidation.module';
 import { OpsModule } from './ops/ops.module';
+import { PricesModule } from './prices/prices.module';
 import { ProductsModule } from './products/products.module';
 import { RecordTypesModule } from './record-types/record-types.module';
+import { StockModule } from './stock/stock.module';
 import { TieringModule } from './tiering/tiering.module';
 
 /** Modules only: the libs (global), then the subsystems and the record types (docs/architecture.md). */
@@ -31,6 +33,8 @@ export class AppModule {
         RecordTypesModule,
         ProductsModule,
         CategoriesModule,
+        PricesModule,
+        StockModule,
       ],
     };
   }

@@ -50,6 +50,15 @@ const schema = z.object({
     .regex(/^(\s*[^\s,:]+:\d+\s*(,\s*[^\s,:]+:\d+\s*)*)?$/, 'expected host:port[,host:port...]')
     .default(''),
   REDIS_SENTINEL_NAME: z.string().min(1).default('catalog'),
+  /**
+   * Prices and stock may live on a Redis of their own (shard by type). Unset URL: the product Redis. With
+   * REDIS_SENTINELS set, the type's primary is found through the same Sentinels under its own master name
+   * (unset: REDIS_SENTINEL_NAME) and the URL supplies the credentials only.
+   */
+  REDIS_PRICE_URL: z.string().url().optional(),
+  REDIS_PRICE_SENTINEL_NAME: z.string().min(1).optional(),
+  REDIS_STOCK_URL: z.string().url().optional(),
+  REDIS_STOCK_SENTINEL_NAME: z.string().min(1).optional(),
   /** Monitored only (metrics, status): empty disables it. */
   REDIS_REPLICA_URL: z.union([z.literal(''), z.string().url()]).default('redis://127.0.0.1:26380'),
 
@@ -82,6 +91,22 @@ const schema = z.object({
   HTTP_NOT_FOUND_MAX_AGE: int(10),
   /** Freshness of a category walk page: membership changes are not purged, this is their bound. */
   CATEGORY_PAGE_MAX_AGE: int(10),
+  /** Freshness of stock answers (it changes often): a composed answer takes the shortest of its parts. */
+  HTTP_STOCK_MAX_AGE: int(10),
+  HTTP_STOCK_S_MAXAGE: int(30),
+  /**
+   * Markets and the warehouses that stock each: `market:warehouse[+warehouse],...`. A market is a country
+   * and a currency (`de-EUR`); warehouses are lowercase names.
+   */
+  MARKETS: z
+    .string()
+    .regex(
+      /^[a-z]{2}-[A-Z]{3}:[a-z0-9-]{1,10}(\+[a-z0-9-]{1,10})*(,[a-z]{2}-[A-Z]{3}:[a-z0-9-]{1,10}(\+[a-z0-9-]{1,10})*)*$/,
+      'expected market:warehouse[+warehouse],... with markets like de-EUR',
+    )
+    .default('de-EUR:berlin+lyon,fr-EUR:lyon+berlin,ch-CHF:berlin'),
+  /** At or below this quantity a market's availability is `low`. */
+  STOCK_LOW_THRESHOLD: int(5),
   /** Whole Cache-Control of one read route, replacing the one built from the HTTP_* numbers above. */
   HTTP_CACHE_CONTROL_PRODUCT: cacheControl.optional(),
   HTTP_CACHE_CONTROL_PRODUCT_LIST: cacheControl.optional(),
@@ -168,6 +193,16 @@ const schema = z.object({
 });
 
 export type AppConfig = z.infer<typeof schema> & { REDIS_PRODUCT_URL: string };
+
+/** MARKETS as a map: market -> its warehouses, in configured order. */
+export function marketsOf(config: Pick<AppConfig, 'MARKETS'>): Map<string, string[]> {
+  return new Map(
+    config.MARKETS.split(',').map((entry) => {
+      const [market, warehouses] = entry.split(':');
+      return [market, warehouses.split('+')];
+    }),
+  );
+}
 
 export class ConfigError extends Error {}
 

@@ -3,8 +3,13 @@ import type { AppConfig } from '@app/config';
 import { ENTITIES } from './entities';
 import { ProductsAndOutbox1732300000000 } from './migrations/1732300000000-products-and-outbox';
 import { Categories1796040000000 } from './migrations/1796040000000-categories';
+import { PricesAndStock1796068982636 } from './migrations/1796068982636-prices-and-stock';
 
-export const MIGRATIONS = [ProductsAndOutbox1732300000000, Categories1796040000000];
+export const MIGRATIONS = [
+  ProductsAndOutbox1732300000000,
+  Categories1796040000000,
+  PricesAndStock1796068982636,
+];
 
 export type MysqlRole = 'writer' | 'reader';
 

@@ -9,7 +9,7 @@ export function etagMatches(ifNoneMatch: string | undefined, etag: string): bool
   return ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
-export type ReadRoute = 'product' | 'productList';
+export type ReadRoute = 'product' | 'productList' | 'stock';
 
 /**
  * Cache-Control of a read route: the route's own HTTP_CACHE_CONTROL_* when set, else the shared numbers.
@@ -17,6 +17,12 @@ export type ReadRoute = 'product' | 'productList';
  * it serves while refreshing, stale-if-error how long it keeps serving one while the service fails.
  */
 export function cacheControl(config: AppConfig, route: ReadRoute = 'product'): string {
+  // Stock changes often: a shorter freshness of its own (a composed answer takes the shortest).
+  if (route === 'stock')
+    return (
+      `public, max-age=${config.HTTP_STOCK_MAX_AGE}, s-maxage=${config.HTTP_STOCK_S_MAXAGE}, ` +
+      `stale-while-revalidate=${config.HTTP_STALE_WHILE_REVALIDATE}, stale-if-error=${config.HTTP_STALE_IF_ERROR}`
+    );
   const own =
     route === 'product' ? config.HTTP_CACHE_CONTROL_PRODUCT : config.HTTP_CACHE_CONTROL_PRODUCT_LIST;
   return (

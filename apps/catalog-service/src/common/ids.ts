@@ -152,6 +152,46 @@ export function onlyParam(query: Record<string, unknown>, name?: string): unknow
   return value;
 }
 
+/** Like onlyParam, for an endpoint that takes several parameters: each at most once, nothing else. */
+export function onlyParams(
+  query: Record<string, unknown>,
+  names: readonly string[],
+): Record<string, unknown> {
+  const unknown = Object.keys(query).filter((k) => !names.includes(k));
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      `unknown query parameter${unknown.length > 1 ? 's' : ''}: ${unknown
+        .slice(0, 20)
+        .map((k) => JSON.stringify(clip(k)))
+        .join(', ')}; this endpoint takes ${names.join(', ')}`,
+      { invalid: unknown.slice(0, 100).map(clip) },
+    );
+  }
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    const value = query[name];
+    if (Array.isArray(value)) throw new ValidationError(`${name} must be given once`);
+    out[name] = value;
+  }
+  return out;
+}
+
+/** A market (`de-EUR`) this service is configured for; 400 otherwise. */
+export function parseMarket(raw: unknown, markets: ReadonlyMap<string, unknown>): string {
+  if (typeof raw !== 'string' || raw === '')
+    throw new ValidationError('market is required, e.g. market=de-EUR');
+  if (!markets.has(raw))
+    throw new ValidationError(
+      `unknown market ${JSON.stringify(clip(raw))}; markets: ${[...markets.keys()].join(', ')}`,
+      {
+        invalid: [clip(raw)],
+      },
+    );
+  return raw;
+}
+
+export const MARKET_SCHEMA = { type: 'string' as const, pattern: '^[a-z]{2}-[A-Z]{3}$', example: 'de-EUR' };
+
 function clip(s: string): string {
   return s.length > 32 ? s.slice(0, 32) + '…' : s;
 }

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { EdgeCacheRepository } from './repositories/edge-cache.repository';
-import { InvalidationRepository } from './repositories/invalidation.repository';
+import { InvalidationStreams } from './repositories/invalidation-streams.repository';
 import { EdgePurgerService } from './services/edge-purger.service';
 
 /**
@@ -8,7 +8,7 @@ import { EdgePurgerService } from './services/edge-purger.service';
  * apply script), this node's purger that follows it into its Varnish, and its state for readiness.
  */
 @Module({
-  providers: [EdgePurgerService, InvalidationRepository, EdgeCacheRepository],
+  providers: [EdgePurgerService, EdgeCacheRepository, InvalidationStreams],
   exports: [EdgePurgerService],
 })
 export class InvalidationModule {}

@@ -25,8 +25,12 @@ export interface RecordType {
   readonly keyPrefix: string;
   /** Nest token of the Redis connection this type lives on (shard by type is configuration). */
   readonly redis: symbol;
-  /** MySQL table with `id`, `version`, `doc` and `deleted_at` columns. */
+  /** MySQL table with the id column, `version`, `doc` and `deleted_at`. */
   readonly table: string;
+  /** The table's id column; `id` when absent. */
+  readonly idColumn?: string;
+  /** Rows of this type are the table's rows where `column = value` (prices of one market). */
+  readonly scope?: { readonly column: string; readonly value: string };
   /** Edge cache tag (xkey) of record `id` is tagPrefix + id: a write purges exactly the answers holding it. */
   readonly tagPrefix: string;
   readonly ttl: TtlPolicy;
@@ -55,4 +59,15 @@ export function recordKey(type: RecordType, id: number): string {
 
 export function recordTag(type: RecordType, id: number): string {
   return type.tagPrefix + id;
+}
+
+/**
+ * `WHERE` of a record type's rows by id: `<id column> IN (?)` and its scope, with the parameters to bind
+ * after the id list. Table and column names come from the definition, never from a request.
+ */
+export function rowsById(type: RecordType): { where: string; params: string[] } {
+  const id = type.idColumn ?? 'id';
+  return type.scope
+    ? { where: `${id} IN (?) AND ${type.scope.column} = ?`, params: [type.scope.value] }
+    : { where: `${id} IN (?)`, params: [] };
 }

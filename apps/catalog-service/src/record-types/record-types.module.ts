@@ -5,6 +5,7 @@ import { TieringModule } from '@catalog/tiering/tiering.module';
 import { RecordTypeRegistry } from './record-type.registry';
 import { OutboxRepository } from './repositories/outbox.repository';
 import { RecordReader } from './repositories/record-reader';
+import { ScopedRowsRepository } from './repositories/scoped-rows.repository';
 import { VersionedWriter } from './repositories/versioned-writer';
 import { OutboxRelayService } from './services/outbox-relay.service';
 import { RecordWrites } from './services/record-writes.service';
@@ -21,6 +22,7 @@ import { TieredReads } from './services/tiered-reads.service';
     OutboxRepository,
     RecordReader,
     VersionedWriter,
+    ScopedRowsRepository,
     OutboxRelayService,
     RecordWrites,
     TieredReads,
@@ -30,6 +32,7 @@ import { TieredReads } from './services/tiered-reads.service';
     OutboxRepository,
     RecordReader,
     VersionedWriter,
+    ScopedRowsRepository,
     RecordWrites,
     TieredReads,
     HealthModule,

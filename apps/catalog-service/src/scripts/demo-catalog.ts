@@ -1,4 +1,6 @@
 import { serializeProduct } from '@catalog/products/dtos/product-document';
+import { serializePrice } from '@catalog/prices/dtos/price-document';
+import { serializeStock } from '@catalog/stock/dtos/stock-document';
 import type { ProductInputDto } from '@catalog/products/dtos/product.dto';
 import { DEMO_FIRST_LEAF, DEMO_LEAVES } from './demo-categories';
 
@@ -113,3 +115,22 @@ export function demoProductRow(id: number): {
 }
 
 export const SEED_TIME = new Date('2026-01-01T00:00:00.000Z');
+
+/** A seeded price (version 1): amounts in minor units, every fifth one with a struck-through former price. */
+export function demoPriceRow(id: number, market: string) {
+  const amount = 499 + ((id * 7919 + market.charCodeAt(3) * 131) % 30_000);
+  const strikeThrough = id % 5 === 0 ? amount + 1000 : null;
+  const doc = serializePrice(id, 1, market, SEED_TIME, { amount, strikeThrough });
+  return { id, scope: market, columns: [amount, strikeThrough ?? ''], doc };
+}
+
+/** A seeded stock level (version 1): some products out of stock, some low, most available. */
+export function demoStockRow(id: number, warehouse: string) {
+  const quantity = (id * 13 + warehouse.length * 7) % 40;
+  return {
+    id,
+    scope: warehouse,
+    columns: [quantity],
+    doc: serializeStock(id, 1, warehouse, SEED_TIME, { quantity }),
+  };
+}

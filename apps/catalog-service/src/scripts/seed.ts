@@ -3,30 +3,33 @@ import Redis from 'ioredis';
 import { createPool, Pool } from 'mysql2/promise';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '@app/config';
+import { loadConfig, marketsOf } from '@app/config';
 import { CATEGORY } from '@catalog/categories/category.record-type';
 import { serializeCategory } from '@catalog/categories/dtos/category.dto';
 import { PRODUCT } from '@catalog/products/product.record-type';
-import { recordKey } from '@catalog/record-types/record-type';
+import { priceRecordType } from '@catalog/prices/price.record-type';
+import { RecordType, recordKey } from '@catalog/record-types/record-type';
+import { stockRecordType } from '@catalog/stock/stock.record-type';
 import { demoCategories } from './demo-categories';
-import { demoProductRow, SEED_TIME } from './demo-catalog';
+import { demoPriceRow, demoProductRow, demoStockRow, SEED_TIME } from './demo-catalog';
 import { Progress } from './progress';
 
 const USAGE = `usage: npm run seed -- [--products N] [--start ID] [--reset | --if-empty | --append]
                        [--redis persistent|volatile|none] [--mysql insert|none] [--batch N] [--quiet]
 
-Loads a deterministic demo catalog (about 1 KB of JSON per product) into MySQL (LOAD DATA) and Redis.
+Loads a deterministic demo catalog (about 1 KB of JSON per product) into MySQL (LOAD DATA) and Redis,
+with each product's price in every configured market and its stock in every warehouse (MARKETS).
 
   --products N     how many products (default 10000)
   --start ID       first product id (default 1)
-  --reset          empty the products and category_products tables and the product:* and
-                   category-products* Redis keys first
+  --reset          empty the products, categories, prices and stock tables and their Redis keys first
   --if-empty       do nothing if the catalog already has products (what npm start uses)
   --append         add to a catalog that has products
   --redis MODE     persistent (default: keys without TTL, like written products), volatile (with the
                    cache TTL, like products read back from MySQL) or none
   --mysql none     Redis only (default insert)
   --batch N        products per batch (default 5000)
+  --products-only  no prices and no stock levels
   --quiet          no progress and no summary
   -h, --help       this help
 
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
       append: { type: 'boolean', default: false },
       mysql: { type: 'string', default: 'insert' },
       quiet: { type: 'boolean', default: false },
+      'products-only': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -85,6 +89,11 @@ async function main(): Promise<void> {
     connectionLimit: 3,
   });
   const redis = new Redis(config.REDIS_PRODUCT_URL, { maxRetriesPerRequest: 2 });
+  // Prices and stock: their own Redis when configured (the stack's second Redis), else the product one.
+  const prices = new Redis(config.REDIS_PRICE_URL ?? config.REDIS_PRODUCT_URL, { maxRetriesPerRequest: 2 });
+  const stock = new Redis(config.REDIS_STOCK_URL ?? config.REDIS_PRODUCT_URL, { maxRetriesPerRequest: 2 });
+  const markets = values['products-only'] ? new Map<string, string[]>() : marketsOf(config);
+  const warehouses = [...new Set([...markets.values()].flat())];
   const say = (s: string): void => {
     if (!values.quiet) process.stdout.write(s + '\n');
   };
@@ -92,15 +101,20 @@ async function main(): Promise<void> {
     if (values.reset) {
       if (values.mysql !== 'none') {
         await db.query('DELETE FROM outbox');
-        await db.query('TRUNCATE TABLE products');
-        await db.query('TRUNCATE TABLE category_products');
-        await db.query('TRUNCATE TABLE categories');
+        for (const table of ['products', 'category_products', 'categories', 'prices', 'stock'])
+          await db.query(`TRUNCATE TABLE ${table}`);
       }
       let deleted = 0;
       // The category sets and their version hashes are derived from category_products (docs/categories.md).
-      for (const match of [PRODUCT.keyPrefix + '*', CATEGORY.keyPrefix + '*', 'category-products*']) {
-        for await (const keys of redis.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>) {
-          if (keys.length) deleted += await redis.unlink(...keys);
+      for (const [r, match] of [
+        [redis, PRODUCT.keyPrefix + '*'],
+        [redis, CATEGORY.keyPrefix + '*'],
+        [redis, 'category-products*'],
+        [prices, 'price:*'],
+        [stock, 'stock:*'],
+      ] as const) {
+        for await (const keys of r.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>) {
+          if (keys.length) deleted += await r.unlink(...keys);
         }
       }
       say(`reset: ${values.mysql !== 'none' ? 'products table emptied, ' : ''}${deleted} redis keys removed`);
@@ -123,13 +137,16 @@ async function main(): Promise<void> {
       const to = Math.min(from + batch, start + total);
       const rows = [];
       for (let id = from; id < to; id++) rows.push(demoProductRow(id));
-      const job = writeBatch(
-        values.mysql === 'none' ? null : db,
-        redis,
-        rows,
-        redisMode,
-        config.CACHE_TTL_SECONDS,
-      ).finally(() => inflight.delete(job));
+      const mysql = values.mysql === 'none' ? null : db;
+      const ttl = config.CACHE_TTL_SECONDS;
+      const ids = rows.map((r) => r.id);
+      const job: Promise<void> = Promise.all([
+        writeBatch(mysql, redis, rows, redisMode, ttl),
+        writeScoped(mysql, prices, PRICES, markets.keys(), ids, demoPriceRow, redisMode, ttl),
+        writeScoped(mysql, stock, STOCK, warehouses, ids, demoStockRow, redisMode, ttl),
+      ]).then(() => {
+        inflight.delete(job);
+      });
       inflight.add(job);
       if (inflight.size >= 3) await Promise.race(inflight);
       progress?.update(to - start);
@@ -142,7 +159,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await db.end();
-    redis.disconnect();
+    for (const r of new Set([redis, prices, stock])) r.disconnect();
   }
 }
 
@@ -188,20 +205,62 @@ async function writeBatch(
       );
     }
   }
-  let cache: Promise<unknown> = Promise.resolve();
-  if (mode !== 'none') {
-    if (mode === 'persistent') {
-      // One MSET per batch: for Redis (and its AOF and replica) one command instead of one per key.
-      const args: string[] = [];
-      for (const r of rows) args.push(recordKey(PRODUCT, r.id), r.doc);
-      cache = redis.mset(args);
-    } else {
-      const p = redis.pipeline();
-      for (const r of rows) p.set(recordKey(PRODUCT, r.id), r.doc, 'EX', ttl);
-      cache = p.exec();
-    }
-  }
-  await Promise.all([mysql, cache]);
+  const keys = rows.map((r) => [recordKey(PRODUCT, r.id), r.doc] as const);
+  await Promise.all([mysql, cacheKeys(redis, keys, mode, ttl)]);
+}
+
+/** One MSET per batch (persistent: one command for Redis, its AOF and replica), or SET EX (volatile). */
+function cacheKeys(redis: Redis, keys: ReadonlyArray<readonly [string, string]>, mode: string, ttl: number) {
+  if (mode === 'none' || keys.length === 0) return Promise.resolve();
+  if (mode === 'persistent') return redis.mset(keys.flat());
+  const p = redis.pipeline();
+  for (const [k, doc] of keys) p.set(k, doc, 'EX', ttl);
+  return p.exec();
+}
+
+interface ScopedTable {
+  table: string;
+  /** LOAD DATA column list (user variables for columns that need a SET) and its SET clause. */
+  columns: string;
+  set?: string;
+  typeOf: (scope: string) => RecordType;
+}
+const PRICES: ScopedTable = {
+  table: 'prices',
+  // With ESCAPED BY '' there is no NULL marker: an empty field is mapped to NULL here.
+  columns: 'product_id, market, amount, @strike',
+  set: "strike_through = NULLIF(@strike, '')",
+  typeOf: priceRecordType,
+};
+const STOCK: ScopedTable = {
+  table: 'stock',
+  columns: 'product_id, warehouse, quantity',
+  typeOf: stockRecordType,
+};
+
+/** The batch's prices (every market) or stock levels (every warehouse): LOAD DATA, then its Redis. */
+async function writeScoped(
+  db: Pool | null,
+  redis: Redis,
+  t: ScopedTable,
+  scopes: Iterable<string>,
+  ids: readonly number[],
+  row: (id: number, scope: string) => { id: number; scope: string; columns: unknown[]; doc: string },
+  mode: string,
+  ttl: number,
+): Promise<void> {
+  const rows = [...scopes].flatMap((scope) => ids.map((id) => row(id, scope)));
+  const tsv = rows.map(
+    (r) => [r.id, r.scope, ...r.columns, 1, r.doc, TIMESTAMP, TIMESTAMP].join('\t') + '\n',
+  );
+  const load = db?.query({
+    sql: `LOAD DATA LOCAL INFILE 'batch.tsv' INTO TABLE ${t.table} FIELDS TERMINATED BY '\\t' ESCAPED BY ''
+          LINES TERMINATED BY '\\n' (${t.columns}, version, doc, created_at, updated_at)
+          ${t.set ? `SET ${t.set}` : ''}`,
+    infileStreamFactory: () => Readable.from([Buffer.from(tsv.join(''))]),
+  });
+  const keys = rows.map((r) => [recordKey(t.typeOf(r.scope), r.id), r.doc] as const);
+  await Promise.all([load, cacheKeys(redis, keys, mode, ttl)]);
 }
 
 /**

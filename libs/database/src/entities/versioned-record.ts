@@ -1,26 +1,15 @@
 import { Column, PrimaryColumn } from 'typeorm';
+import { VersionedRow } from './versioned-row';
 
 /**
- * The columns every record type's table has and the shared machinery relies on (record-types/): the id,
- * the version every write bumps, the stored document (the API's JSON byte for byte; null once deleted) and
- * the tombstone's `deleted_at`. A type's entity extends it with its own columns.
+ * A record type kept as one document per id (products, categories): the id and the stored document (the
+ * API's JSON byte for byte; null once deleted) on top of the version and times every table has. Types keyed
+ * otherwise (prices per market, stock per warehouse) extend VersionedRow directly.
  */
-export abstract class VersionedRecord {
+export abstract class VersionedRecord extends VersionedRow {
   @PrimaryColumn({ type: 'bigint', unsigned: true })
   id!: number;
 
-  @Column({ type: 'int', unsigned: true })
-  version!: number;
-
   @Column({ type: 'mediumtext', nullable: true, collation: 'utf8mb4_bin' })
   doc!: string | null;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
-  updatedAt!: Date;
-
-  @Column({ name: 'deleted_at', type: 'datetime', precision: 3, nullable: true })
-  deletedAt!: Date | null;
 }

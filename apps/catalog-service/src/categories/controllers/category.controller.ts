@@ -27,7 +27,7 @@ import { ApiCachedRead, ApiProblems, ApiUpsert, WRITE_PROBLEMS } from '@catalog/
 import { ApiKeyGuard, RequireScope } from '@catalog/common/api-key.guard';
 import { answerRead, answerWrite, cacheControl, notFound, parseIfMatch } from '@catalog/common/http-caching';
 import { ID_LIST_SCHEMA, ID_SCHEMA, MAX_LIST, onlyParam, parseIdList, requireId } from '@catalog/common/ids';
-import { requireInput } from '@catalog/products/dtos/product-input';
+import { requireInput } from '@catalog/common/parse-dto';
 import { recordTag } from '@catalog/record-types/record-type';
 import { CATEGORY } from '../category.record-type';
 import { CACHE_HEADERS } from '@catalog/products/controllers/product-headers';

@@ -1,6 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { REDIS_PRODUCT } from '@app/redis';
 import { INVALIDATION_STREAM } from '../invalidation-stream';
 
 export interface InvalidationEntry {
@@ -11,16 +9,18 @@ export interface InvalidationEntry {
 }
 
 /**
- * The invalidation stream (written by RecordCacheRepository.apply in the same script as the Redis update)
+ * One Redis' invalidation stream (written by RecordCacheRepository.apply in the same script as the Redis update)
  * and each node's purge position in it (`purge:pos:<node>`: position + appliedAt, the per-node record that
  * purges were applied).
  */
-@Injectable()
-export class InvalidationRepository implements OnApplicationShutdown {
+export class InvalidationRepository {
   /** XREAD BLOCK holds its connection, so it gets its own. */
   private reader?: Redis;
 
-  constructor(@Inject(REDIS_PRODUCT) private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly name = 'product',
+  ) {}
 
   static positionKey(node: string): string {
     return `purge:pos:${node}`;
@@ -47,7 +47,7 @@ export class InvalidationRepository implements OnApplicationShutdown {
 
   /** Up to `count` entries after `after`, waiting up to blockMs for the first one. */
   async read(after: string, count: number, blockMs: number): Promise<InvalidationEntry[]> {
-    this.reader ??= this.redis.duplicate({ connectionName: 'catalog:product-purger' });
+    this.reader ??= this.redis.duplicate({ connectionName: `catalog:${this.name}-purger` });
     const res = await this.reader.xread(
       'COUNT',
       count,
@@ -86,9 +86,5 @@ export class InvalidationRepository implements OnApplicationShutdown {
   close(): void {
     this.reader?.disconnect();
     this.reader = undefined;
-  }
-
-  onApplicationShutdown(): void {
-    this.close();
   }
 }

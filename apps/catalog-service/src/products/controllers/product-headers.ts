@@ -14,7 +14,8 @@ export const CACHE_HEADERS = {
     schema: { type: 'string' },
   },
   xkey: {
-    description: 'Space-separated cache tags, product:{id} per requested id',
+    description:
+      'Space-separated cache tags, product:{id} per requested id; with include, price:{market}:{id} and stock:{id} too',
     schema: { type: 'string' },
   },
   'X-Catalog-Tier': {
@@ -31,9 +32,17 @@ export const SKU_CACHE_HEADERS = {
   },
 };
 
-export function xkeys(ids: readonly number[]): string {
+/** product:{id} per id, and per included part its tag: price:{market}:{id}, stock:{id}. */
+export function xkeys(
+  ids: readonly number[],
+  p: { market?: string; price?: boolean; stock?: boolean } = {},
+): string {
   let s = '';
-  for (let i = 0; i < ids.length; i++) s += (i ? ' ' : '') + TAG + ids[i];
+  for (let i = 0; i < ids.length; i++) {
+    s += (i ? ' ' : '') + TAG + ids[i];
+    if (p.price) s += ` price:${p.market}:${ids[i]}`;
+    if (p.stock) s += ` stock:${ids[i]}`;
+  }
   return s;
 }
 

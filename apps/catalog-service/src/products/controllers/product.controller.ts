@@ -25,7 +25,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { APP_CONFIG, AppConfig } from '@app/config';
+import { APP_CONFIG, AppConfig, marketsOf } from '@app/config';
 import { NotFoundError, ValidationError } from '@app/errors';
 import { ApiKeyGuard, RequireScope } from '@catalog/common/api-key.guard';
 import {
@@ -44,7 +44,6 @@ import {
   BatchResponseDto,
   ProductDto,
   ProductInputDto,
-  ProductListDto,
   ProductSkuListDto,
 } from '@catalog/products/dtos/product.dto';
 import { productEtag, ProductReadService } from '@catalog/products/services/product-read.service';
@@ -52,6 +51,8 @@ import { ProductWriteService } from '@catalog/products/services/product-write.se
 import { ApiProblems } from '@catalog/common/api-docs';
 import { recordTag } from '@catalog/record-types/record-type';
 import { PRODUCT } from '../product.record-type';
+import { ApiProjectionQueries, parseProjection, ProductListDto } from '../dtos/projection';
+import { ComposedReadService } from '../services/composed-read.service';
 import { CACHE_HEADERS, SKU_CACHE_HEADERS, skuXkeys, xkeys } from './product-headers';
 import { cacheControl, etagMatches, parseIfMatch, setReadHeaders } from '@catalog/common/http-caching';
 
@@ -61,14 +62,19 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 export class ProductController {
   private readonly cacheControl: string;
   private readonly listCacheControl: string;
+  private readonly stockCacheControl: string;
+  private readonly markets: ReadonlyMap<string, string[]>;
 
   constructor(
     private readonly reads: ProductReadService,
     private readonly writes: ProductWriteService,
+    private readonly composed: ComposedReadService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.cacheControl = cacheControl(config, 'product');
     this.listCacheControl = cacheControl(config, 'productList');
+    this.stockCacheControl = cacheControl(config, 'stock');
+    this.markets = marketsOf(config);
   }
 
   @Get()
@@ -77,9 +83,10 @@ export class ProductController {
     name: 'ids',
     required: true,
     schema: ID_LIST_SCHEMA,
-    description: `Comma-separated product ids (1 .. 2^53-1, no sign or leading zero), 1..${MAX_LIST} after removing duplicates, given once. The endpoint takes no other query parameter (400).`,
+    description: `Comma-separated product ids (1 .. 2^53-1, no sign or leading zero), 1..${MAX_LIST} after removing duplicates, given once. Besides market, locale and include, the endpoint takes no other query parameter (400).`,
     example: '1,2,3',
   })
+  @ApiProjectionQueries()
   @ApiHeader({ name: 'If-None-Match', required: false })
   @ApiOkResponse({ type: ProductListDto, headers: CACHE_HEADERS })
   @ApiResponse({ status: 304, description: 'Not modified (If-None-Match matched)', headers: CACHE_HEADERS })
@@ -89,9 +96,13 @@ export class ProductController {
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Buffer | undefined> {
-    const ids = parseIdList(onlyParam(query, 'ids'), this.config.MAX_IDS);
-    const result = await this.reads.getMany(ids);
-    setReadHeaders(reply, this.listCacheControl, result.etag, xkeys(ids), result.tier);
+    const p = parseProjection(query, this.markets);
+    const ids = parseIdList(p.ids, this.config.MAX_IDS);
+    const plain = !p.price && !p.stock && !p.locale;
+    const result = plain ? await this.reads.getMany(ids) : await this.composed.getMany(ids, p);
+    // The shortest freshness of the parts: stock changes most often.
+    const cc = p.stock ? this.stockCacheControl : this.listCacheControl;
+    setReadHeaders(reply, cc, result.etag, xkeys(ids, p), result.tier);
     if (etagMatches(ifNoneMatch, result.etag)) {
       void reply.status(304);
       return undefined;

@@ -33,3 +33,25 @@ export function hasSku(doc: Buffer, sku: string): boolean {
   // skus are ASCII (the SKU pattern), so latin1 compares them byte for byte.
   return doc.toString('latin1', start, start + sku.length + 1) === sku + '"';
 }
+
+type Texts = Record<string, string>;
+
+/** Keys of a localized text map that a `locale` keeps: the locale itself and its regional variants. */
+const keeps = (key: string, locale: string) => key === locale || key.startsWith(locale + '-');
+
+/**
+ * The document with only `locale`'s entries in its localized texts (name, description, image alt texts). The one place a
+ * read parses a stored document: a composed read with `locale` pays it per product (docs/architecture.md).
+ */
+export function keepLocale(doc: Buffer, locale: string): Buffer {
+  const p = JSON.parse(doc.toString('utf8')) as {
+    name?: Texts;
+    description?: Texts;
+    images?: Array<{ alt?: Texts }>;
+  };
+  const only = (map: Texts) => Object.fromEntries(Object.entries(map).filter(([k]) => keeps(k, locale)));
+  if (p.name) p.name = only(p.name);
+  if (p.description) p.description = only(p.description);
+  for (const image of p.images ?? []) if (image.alt) image.alt = only(image.alt);
+  return Buffer.from(JSON.stringify(p));
+}

@@ -245,18 +245,6 @@ export class ProductDto extends OmitType(ProductInputDto, [
   variants!: ProductVariantDto[];
 }
 
-export class ProductListDto {
-  @ApiProperty({ type: [ProductDto], description: 'Products found, in order of first appearance in ids' })
-  data!: ProductDto[];
-
-  @ApiProperty({
-    type: 'integer',
-    isArray: true,
-    description: 'Requested ids found nowhere, in request order',
-  })
-  missing!: number[];
-}
-
 export class ProductSkuListDto {
   @ApiProperty({ type: [ProductDto], description: 'Products found, in order of first appearance in skus' })
   data!: ProductDto[];

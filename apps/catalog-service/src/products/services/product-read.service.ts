@@ -43,6 +43,11 @@ export class ProductReadService {
     this.skuCoalescer = new MissCoalescer((skus) => this.loadColdSkus(skus), config.COALESCE_MAX_IDS);
   }
 
+  /** The products' tiered reader (a composed read shares its MGET with other types on that Redis). */
+  get reader(): TieredReader {
+    return this.tiered;
+  }
+
   getMany(ids: readonly number[]): Promise<ListResult> {
     return this.tiered.getMany(ids);
   }

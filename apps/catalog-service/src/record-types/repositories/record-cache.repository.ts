@@ -61,17 +61,27 @@ export class RecordCacheRepository {
   }
 
   /** One MGET for all ids, as raw bytes. */
-  async mget(ids: readonly number[]): Promise<CacheEntry[]> {
+  mget(ids: readonly number[]): Promise<CacheEntry[]> {
     const prefix = this.type.keyPrefix;
     const keys = new Array<string>(ids.length);
     for (let i = 0; i < ids.length; i++) keys[i] = prefix + ids[i];
-    const values = await this.redis.mgetBuffer(keys);
+    return this.mgetKeys(keys);
+  }
+
+  /** One MGET of keys of any record types that live on this connection (a composed read). */
+  async mgetKeys(keys: readonly string[]): Promise<CacheEntry[]> {
+    const values = await this.redis.mgetBuffer([...keys]);
     const out = new Array<CacheEntry>(values.length);
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       out[i] = v === null ? null : v[0] === BANG ? ABSENT : v;
     }
     return out;
+  }
+
+  /** The Redis connection this type lives on: types that share one can share an MGET. */
+  get connection(): Redis {
+    return this.redis;
   }
 
   /**

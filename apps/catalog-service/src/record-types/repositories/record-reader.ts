@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, TypeCast } from 'mysql2';
 import { DataSource } from 'typeorm';
 import { MYSQL_READER } from '@app/database';
-import type { RecordType } from '../record-type';
+import { RecordType, rowsById } from '../record-type';
 
 type MysqlCallbackPool = Pick<Pool, 'query'>;
 const docAsBuffer: TypeCast = (field, next) => (field.name === 'doc' ? field.buffer() : next());
@@ -14,9 +14,10 @@ export class RecordReader {
 
   /** Live documents for ids; deleted and unknown ids are simply absent. */
   async findDocs(type: RecordType, ids: readonly number[]): Promise<Map<number, Buffer>> {
+    const { where, params } = rowsById(type);
     const rows = await this.query<{ id: number; doc: Buffer }>(
-      `SELECT id, doc FROM ${type.table} WHERE id IN (?) AND deleted_at IS NULL`,
-      [ids],
+      `SELECT ${type.idColumn ?? 'id'} AS id, doc FROM ${type.table} WHERE ${where} AND deleted_at IS NULL`,
+      [ids, ...params],
     );
     const out = new Map<number, Buffer>();
     for (const r of rows) out.set(Number(r.id), r.doc);

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { backOff } from 'exponential-backoff';
 import { DataSource, EntityManager } from 'typeorm';
 import { MYSQL_WRITER, OutboxEntity } from '@app/database';
-import type { RecordType } from '../record-type';
+import { RecordType, rowsById } from '../record-type';
 import type { RecordState } from './record-cache.repository';
 
 export interface WriteResult extends RecordState {
@@ -104,16 +104,21 @@ export class VersionedWriter {
   /** Current committed state from the writer (what Redis must converge to), deleted ids included. */
   async findStates(type: RecordType, ids: readonly number[]): Promise<RecordState[]> {
     if (ids.length === 0) return [];
+    const { where, params } = rowsById(type);
     const rows: Array<{ id: number; version: number; doc: string | null }> = await this.writer.query(
-      `SELECT id, version, doc FROM ${type.table} WHERE id IN (?)`,
-      [ids],
+      `SELECT ${type.idColumn ?? 'id'} AS id, version, doc FROM ${type.table} WHERE ${where}`,
+      [ids, ...params],
     );
     return rows.map((r) => ({ id: Number(r.id), version: r.version, doc: r.doc }));
   }
 
   /** Locks the rows of ids (absent ones simply are not returned) for the rest of the transaction. */
   lock(em: EntityManager, type: RecordType, ids: readonly number[]): Promise<LockedRow[]> {
-    return em.query(`SELECT id, version, deleted_at FROM ${type.table} WHERE id IN (?) FOR UPDATE`, [ids]);
+    const { where, params } = rowsById(type);
+    return em.query(
+      `SELECT ${type.idColumn ?? 'id'} AS id, version, deleted_at FROM ${type.table} WHERE ${where} FOR UPDATE`,
+      [ids, ...params],
+    );
   }
 
   async insertOutbox(

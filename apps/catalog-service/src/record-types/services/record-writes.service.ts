@@ -8,7 +8,8 @@ import { EdgePurgerService } from '@catalog/invalidation/services/edge-purger.se
 import type { RecordType } from '../record-type';
 import { RecordTypeRegistry } from '../record-type.registry';
 import type { ApplyOptions, RecordCacheRepository } from '../repositories/record-cache.repository';
-import type { WriteResult, WriterUnavailable } from '../repositories/versioned-writer';
+import { ScopedRowBuilder, ScopedRowsRepository } from '../repositories/scoped-rows.repository';
+import { WriteResult, WriterUnavailable } from '../repositories/versioned-writer';
 
 /**
  * What every record type's write does after MySQL committed: the guarded Redis apply (which also publishes
@@ -22,7 +23,27 @@ export class RecordWrites {
     private readonly logger: AppLogger,
     private readonly purger: EdgePurgerService,
     private readonly registry: RecordTypeRegistry,
+    private readonly rows: ScopedRowsRepository,
   ) {}
+
+  /**
+   * A write of a scoped record type (prices of a market, stock of a warehouse): the versioned transaction,
+   * a 503 with Retry-After when the writer is away, then the after-commit apply.
+   */
+  async upsertScoped(
+    cache: RecordCacheRepository,
+    items: ReadonlyArray<{ id: number; build: ScopedRowBuilder }>,
+  ): Promise<WriteResult[]> {
+    let writes: WriteResult[];
+    try {
+      writes = await this.rows.upsertMany(cache.type, items);
+    } catch (e) {
+      if (e instanceof WriterUnavailable) throw writerUnavailable(e);
+      throw e;
+    }
+    await this.afterCommit(cache, writes);
+    return writes;
+  }
 
   applyOptions(type: RecordType, source: ApplyOptions['source']): ApplyOptions {
     return {
@@ -64,7 +85,10 @@ export class RecordWrites {
         { ids: writes.length, kind },
       );
     }
-    if (invalidation !== null && !(await this.purger.waitFor(invalidation, this.config.PURGE_WAIT_MS))) {
+    if (
+      invalidation !== null &&
+      !(await this.purger.waitFor(invalidation, this.config.PURGE_WAIT_MS, cache.connection))
+    ) {
       this.logger
         .channel('invalidation')
         .warn(`answering before this node's purge (waited ${this.config.PURGE_WAIT_MS} ms)`, {

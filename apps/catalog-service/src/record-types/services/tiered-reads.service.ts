@@ -110,6 +110,51 @@ export class TieredReader {
     return { doc, version: doc ? versionOf(doc) : 0, tier: entry === null ? 'mysql' : 'redis' };
   }
 
+  /**
+   * The documents of ids from entries another call fetched (a composed read's shared MGET): misses are
+   * loaded and backfilled like any read of this type. null: the id has no such record.
+   */
+  async resolve(
+    ids: readonly number[],
+    entries: readonly CacheEntry[],
+  ): Promise<{ docs: Array<Buffer | null>; cold: boolean }> {
+    const missIds: number[] = [];
+    for (let i = 0; i < entries.length; i++) if (entries[i] === null) missIds.push(ids[i]);
+    const cold = missIds.length > 0 ? await this.coalescer.load(missIds) : [];
+    const docs = new Array<Buffer | null>(ids.length);
+    let hits = 0;
+    let negatives = 0;
+    let k = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      if (e === null) {
+        docs[i] = cold[k++] ?? null;
+      } else if (e === ABSENT) {
+        docs[i] = null;
+        negatives++;
+      } else {
+        docs[i] = e;
+        hits++;
+      }
+    }
+    this.count(hits, negatives, missIds.length, missIds.length - cold.filter(Boolean).length);
+    return { docs, cold: missIds.length > 0 };
+  }
+
+  /** One MGET of keys of several types on this type's connection, through the Redis breaker. */
+  async mgetKeys(keys: readonly string[]): Promise<CacheEntry[]> {
+    try {
+      return await this.breakers.redis.fire(() => this.cache.mgetKeys(keys));
+    } catch (e) {
+      this.redisReadFailed('mget', e, keys.length);
+      return new Array<CacheEntry>(keys.length).fill(null);
+    }
+  }
+
+  get cacheRepository(): RecordCacheRepository {
+    return this.cache;
+  }
+
   /** Without Redis the cold tier answers everything: slower, but reads keep working. */
   async mget(ids: readonly number[]): Promise<CacheEntry[]> {
     try {

@@ -8,7 +8,7 @@ import type {
   InvalidationEntry,
   InvalidationRepository,
 } from '@catalog/invalidation/repositories/invalidation.repository';
-import { compareStreamIds, EdgePurgerService } from './edge-purger.service';
+import { compareStreamIds, StreamPurger } from './stream-purger';
 
 class FakeStream {
   entries: InvalidationEntry[] = [];
@@ -53,7 +53,7 @@ class FakeVarnish {
 function purger(stream: FakeStream, varnish: FakeVarnish, env: Record<string, string> = {}) {
   const config = loadConfig({ NODE_NAME: 'node-1', PURGE_REPEAT_MS: '0', ...env });
   const logger = new AppLogger({ level: 'error', nodeName: 'node-1', stdout: false });
-  return new EdgePurgerService(
+  return new StreamPurger(
     stream as unknown as InvalidationRepository,
     varnish as unknown as EdgeCacheRepository,
     config,
@@ -62,7 +62,7 @@ function purger(stream: FakeStream, varnish: FakeVarnish, env: Record<string, st
   );
 }
 
-describe(EdgePurgerService.name, () => {
+describe(StreamPurger.name, () => {
   it('orders stream ids by time, then sequence', () => {
     expect(compareStreamIds('1700000000000-2', '1700000000000-10')).toBeLessThan(0);
     expect(compareStreamIds('1700000000001-0', '1700000000000-10')).toBeGreaterThan(0);
