@@ -109,7 +109,17 @@ function operationRequest(
   opts: FuzzOptions,
 ): fc.Arbitrary<FuzzRequest> {
   const params = op.parameters ?? [];
-  const pathParam = params.find((p) => p.in === 'path');
+  const pathParam = params.find((p) => p.in === 'path' && p.name === 'id');
+  // The other path parameters (a market, a warehouse) take the values their schema lists.
+  const otherPath = params.filter((p) => p.in === 'path' && p.name !== 'id');
+  const fixed: fc.Arbitrary<Array<[string, string]>> = fc.tuple(
+    ...otherPath.map((p) => {
+      const values = (p.schema as { enum?: string[] } | undefined)?.enum;
+      if (!values?.length)
+        throw new Error(`${method} ${path}: path parameter ${p.name} has no enum to fuzz from`);
+      return fc.constantFrom(...values).map((v): [string, string] => [p.name, v]);
+    }),
+  );
   const queryParams = params.filter((p) => p.in === 'query');
   const writes = method !== 'get';
   const ownId = fc.integer({ min: opts.idBase, max: opts.idBase + 999 });
@@ -246,14 +256,18 @@ function operationRequest(
       return [h, harmless && (!op.security?.length || keyed) && (!schema || type === 'application/json')];
     });
 
-  return fc.tuple(segment, query, body, headers).map(([[seg, segOk], [q, qOk], [b, bOk], [h, hOk]]) => ({
-    operation: `${method.toUpperCase()} ${path}`,
-    method: method.toUpperCase(),
-    target: path.replace('{id}', seg) + (q ? `?${q}` : ''),
-    headers: h,
-    body: b,
-    positive: segOk && qOk && bOk && hOk,
-  }));
+  return fc
+    .tuple(segment, query, body, headers, fixed)
+    .map(([[seg, segOk], [q, qOk], [b, bOk], [h, hOk], f]) => ({
+      operation: `${method.toUpperCase()} ${path}`,
+      method: method.toUpperCase(),
+      target:
+        f.reduce((t, [name, v]) => t.replace(`{${name}}`, encodeURIComponent(v)), path.replace('{id}', seg)) +
+        (q ? `?${q}` : ''),
+      headers: h,
+      body: b,
+      positive: segOk && qOk && bOk && hOk,
+    }));
 }
 
 /** A valid body whose ids (the batch items' ids) are in the fuzz's own range. */

@@ -2102,7 +2102,7 @@ export interface operations {
         /** @description Comma-separated product ids, 1..500 */
         ids: string;
         /** @description A configured market (country-currency) */
-        market: string;
+        market: 'de-EUR' | 'fr-EUR' | 'ch-CHF';
       };
       header?: {
         'If-None-Match'?: string;
@@ -2435,7 +2435,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        market: string;
+        market: 'de-EUR' | 'fr-EUR' | 'ch-CHF';
         /** @description The product id, 1 .. 2^53-1, written plainly */
         id: number;
       };
@@ -2615,7 +2615,7 @@ export interface operations {
     parameters: {
       query: {
         /** @description With include: the market whose price and availability each product carries */
-        market?: string;
+        market?: 'de-EUR' | 'fr-EUR' | 'ch-CHF';
         /** @description Keep only this locale (and its regional variants) in localized texts */
         locale?: string;
         /** @description price, stock or both: adds them to each product (needs market) */
@@ -3651,7 +3651,7 @@ export interface operations {
         /** @description Comma-separated product ids, 1..500 */
         ids: string;
         /** @description A configured market (country-currency) */
-        market: string;
+        market: 'de-EUR' | 'fr-EUR' | 'ch-CHF';
       };
       header?: {
         'If-None-Match'?: string;
@@ -3984,7 +3984,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        warehouse: string;
+        warehouse: 'berlin' | 'lyon';
         /** @description The product id, 1 .. 2^53-1, written plainly */
         id: number;
       };

@@ -2,7 +2,7 @@ import { INestApplication, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { AppConfig } from '@app/config';
+import { AppConfig, marketsOf } from '@app/config';
 import { canonicalize } from '@app/contract';
 import { AppModule } from './app.module';
 import { EDGE_PROBLEMS, EXTRA_MODELS, problemResponse } from '@catalog/common/api-docs';
@@ -19,7 +19,7 @@ export const API_VERSIONING = { type: VersioningType.URI } as const;
 export const CONTRACT_FILE = 'contracts/openapi-v1.json';
 
 /** The v1 contract, generated from the DTOs and decorators, with its keys in canonical order. */
-export function buildOpenApi(app: INestApplication): OpenAPIObject {
+export function buildOpenApi(app: INestApplication, appConfig: Pick<AppConfig, 'MARKETS'>): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Catalog API')
     .setDescription(
@@ -38,6 +38,7 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
         extraModels: EXTRA_MODELS,
         operationIdFactory: (_c, m) => m,
       }),
+      marketsOf(appConfig),
     ),
   );
 }
@@ -49,13 +50,23 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as 
  * public (`security: []`, not "unspecified"); every operation may get the statuses the edge and the layers
  * below the router answer (EDGE_PROBLEMS); and input schemas refuse unlisted fields, as the validators do.
  */
-function complete(doc: OpenAPIObject): OpenAPIObject {
+function complete(doc: OpenAPIObject, markets: ReadonlyMap<string, string[]>): OpenAPIObject {
   doc.info.license = { name: 'Proprietary' };
+  // Markets and warehouses are configuration (MARKETS): the document lists the ones this service serves, so
+  // a typed client gets their union and a request the contract accepts is never an "unknown market" 400.
+  const known: Record<string, string[]> = {
+    market: [...markets.keys()],
+    warehouse: [...new Set([...markets.values()].flat())].sort(),
+  };
   for (const item of Object.values(doc.paths)) {
     for (const method of METHODS) {
       const op = item[method];
       if (!op) continue;
       op.security ??= [];
+      for (const p of op.parameters ?? []) {
+        if ('$ref' in p || !known[p.name] || !p.schema || '$ref' in p.schema) continue;
+        p.schema = { type: 'string', enum: known[p.name], example: known[p.name][0] };
+      }
       for (const [status, description] of EDGE_PROBLEMS) {
         op.responses[status] ??= problemResponse(description);
       }
@@ -85,7 +96,7 @@ export async function generateOpenApi(config: AppConfig): Promise<OpenAPIObject>
   );
   app.enableVersioning(API_VERSIONING);
   try {
-    return buildOpenApi(app);
+    return buildOpenApi(app, config);
   } finally {
     await app.close();
   }

@@ -37,6 +37,8 @@ export class PriceInputDto {
   @ApiPropertyOptional({
     type: 'string',
     format: 'date-time',
+    // RFC 3339: a four-digit year (ISO 8601's expanded years, +012200-..., are refused).
+    pattern: '^[0-9]{4}-',
     nullable: true,
     example: '2026-12-01T00:00:00Z',
   })
@@ -48,6 +50,8 @@ export class PriceInputDto {
   @ApiPropertyOptional({
     type: 'string',
     format: 'date-time',
+    // RFC 3339: a four-digit year (ISO 8601's expanded years, +012200-..., are refused).
+    pattern: '^[0-9]{4}-',
     nullable: true,
     example: '2026-12-31T23:59:59Z',
   })
