@@ -17,9 +17,10 @@ run_tests() {
     node -r tsconfig-paths/register --enable-source-maps --test --test-concurrency=1 --test-reporter=spec "$@"
 }
 
-step "typecheck, lint, build"
+step "typecheck, lint, format, build"
 npm run -s check
 npm run -s lint
+npm run -s format:check
 npm run -s infra:check
 npm run -s build
 rm -rf dist-test && npx tsc -p tsconfig.test.json
