@@ -104,15 +104,22 @@ export class CategoryMembershipRepository {
   }
 
   /**
-   * The walk's fallback: present product ids above `after`, ascending, on the reader. A range scan of the
-   * primary key: never OFFSET, never a count.
+   * The walk's fallback while a category's set is incomplete: present product ids above `after`, ascending.
+   * A range scan of the primary key: never OFFSET, never a count. On the writer, so a listing read right
+   * after an assignment shows it (the reader may be the other master, which applies it a little later: a
+   * golden case's first page came back empty under load); on the reader when the writer does not answer
+   * (a failover), where an answer a moment old beats a 503.
    */
   async page(categoryId: number, after: number, limit: number): Promise<number[]> {
-    const rows: Array<{ product_id: number }> = await this.reader.query(
-      `SELECT product_id FROM category_products
-       WHERE category_id = ? AND product_id > ? AND present = 1 ORDER BY product_id LIMIT ?`,
-      [categoryId, after, limit],
-    );
+    const sql = `SELECT product_id FROM category_products
+       WHERE category_id = ? AND product_id > ? AND present = 1 ORDER BY product_id LIMIT ?`;
+    const args = [categoryId, after, limit];
+    let rows: Array<{ product_id: number }>;
+    try {
+      rows = await this.writer.query(sql, args);
+    } catch {
+      rows = await this.reader.query(sql, args);
+    }
     return rows.map((r) => Number(r.product_id));
   }
 }
