@@ -282,6 +282,46 @@ export const EXPERIMENTS: Experiment[] = [
     },
   },
   {
+    // The split itself, forced: the writer is drained and the sticky entry cleared, so new writer
+    // connections go to the passive master, and every other session on the writer is cut, so each pool
+    // holds connections to both masters at once. Only the read_only layer (the agents close the master
+    // HAProxy does not route writes to) keeps the pair from taking writes on both sides.
+    name: 'writer-split',
+    title:
+      'writer sessions split: new ones go to the passive master while half the old ones stay on the writer',
+    phases: { faultS: 20 },
+    creates: { rate: 100, connections: 16 },
+    impossible: async (ctx) =>
+      (await ctx.stack.currentWriter()) ? undefined : 'the writer endpoint answers no server_id',
+    inject: async (ctx) => {
+      const w = (await ctx.stack.currentWriter())!;
+      ctx.facts.writerBefore = w;
+      await ctx.stack.dbAdmin(`set server mysql-writer/mariadb-${w} state drain`);
+      ctx.undo.set('split', async () => {
+        await ctx.stack.dbAdmin(`set server mysql-writer/mariadb-${w} state ready`);
+      });
+      await ctx.stack.dbAdmin('clear table mysql-writer');
+      const sessions = (await ctx.stack.dbAdmin('show sess'))
+        .split('\n')
+        .filter((l) => l.includes(` be=mysql-writer srv=mariadb-${w} `))
+        .map((l) => l.slice(0, l.indexOf(':')));
+      const cut = sessions.filter((_, i) => i % 2 === 0);
+      for (const s of cut) await ctx.stack.dbAdmin(`shutdown session ${s}`);
+      ctx.facts.split = { writer: w, sessions: sessions.length, cut: cut.length };
+      return `mariadb-${w} drained, sticky entry cleared, ${cut.length} of its ${sessions.length} writer sessions cut`;
+    },
+    heal: async (ctx) => {
+      const undo = ctx.undo.get('split');
+      ctx.undo.delete('split');
+      await undo?.();
+      return 'writer back to state ready (the sticky entry keeps writes where they went)';
+    },
+    targets: async (ctx, r) => {
+      ctx.facts.writerAfter = await ctx.stack.currentWriter();
+      return [zeroReadErrors(r), writeFailuresAre503(r)];
+    },
+  },
+  {
     name: 'creates',
     title: 'concurrent creates at 200/s beside the read and write load',
     quick: true,
