@@ -359,7 +359,8 @@ start_db_agent() {
   ensure_port_free "$name" "$port"
   local pid
   pid=$(MYSQL_MONITOR_USER="$MYSQL_AGENT_USER" MYSQL_MONITOR_PASSWORD="$MYSQL_AGENT_PASSWORD" \
-    start_bg "$name" node "$agent" --listen "$port" --self "$self" --peer "$peer")
+    start_bg "$name" node "$agent" --listen "$port" --self "$self" --peer "$peer" \
+      --haproxy-socket "$STACK_DIR/haproxy-db/haproxy-db.sock" --server "mariadb-$x")
   wait_port "$port" "$AGENT_START_TIMEOUT" "$pid" ||
     die "$name (pid $pid) is not listening on $port; see $STACK_LOG_DIR/$name.log"
   log "started $name (pid $pid, port $port, for mariadb-$x)"
@@ -783,6 +784,8 @@ status_mariadb() {
   err=$(vertical_field Last_SQL_Error <<<"$out")
   [[ -z "$err" ]] || printf '    Last_SQL_Error: %s\n' "$err"
   [[ "$io" == Yes && "$sql" == Yes ]] || STATUS_OK=0
+  # ON except on the master the DB HAProxy routes writes to (its writer agent opens that one alone)
+  printf '    read_only: %s\n' "$(mariadb --defaults-file="$(mdb_cnf "$x")" -N -e 'SELECT IF(@@read_only, "ON (closed to writes)", "OFF (the writer)")' 2>/dev/null || echo unknown)"
 }
 
 status_haproxy_db() {

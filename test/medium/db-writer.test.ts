@@ -45,6 +45,17 @@ describe('MariaDB writer: agent checks, sticky failover, semi-sync', () => {
     }
   };
 
+  /** Whether the master a new writer connection reaches takes writes (its agent opened it: read_only OFF). */
+  const writerOpen = async (): Promise<boolean> => {
+    try {
+      const [[row]] = await writer.query<RowDataPacket[]>('SELECT @@global.read_only AS ro');
+      return Number(row.ro) === 0;
+    } catch {
+      return false;
+    }
+  };
+  const readOnly = async (x: 'a' | 'b') => (await rootSql(x, 'SELECT @@global.read_only')) === '1';
+
   it('acknowledges commits only once the peer has them (semi-sync, AFTER_SYNC)', async () => {
     const yes = async () =>
       Number((await rootSql('a', "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_yes_tx'")).split('\t')[1]);
@@ -108,6 +119,7 @@ describe('MariaDB writer: agent checks, sticky failover, semi-sync', () => {
     try {
       process.kill(await stackPid('mariadb-a'), 'SIGKILL');
       await waitFor(async () => (await writerServer()) === 2, 30_000, 200);
+      await waitFor(writerOpen, 10_000, 100);
       const [id] = freshIds(1);
       await writer.query(
         "INSERT INTO outbox (record_type, record_id, version) VALUES ('failover-test', ?, 1)",
@@ -119,6 +131,9 @@ describe('MariaDB writer: agent checks, sticky failover, semi-sync', () => {
       await waitFor(async () => /mysql-writer,mariadb-a,.*,UP/.test(await haproxyDb('show stat')), 10_000);
       // A is healthy and has caught up, and still the writes stay on B: no automatic failback.
       for (let i = 0; i < 5; i++) expect(await writerServer()).toBe(2);
+      // ...and A, restarted read-only (my.cnf), stays closed to writes; B is the one open.
+      expect(await readOnly('a')).toBe(true);
+      expect(await readOnly('b')).toBe(false);
       const [rows] = await writer.query<RowDataPacket[]>(
         "SELECT COUNT(*) AS n FROM outbox WHERE record_type = 'failover-test' AND record_id = ?",
         [id],
@@ -128,6 +143,7 @@ describe('MariaDB writer: agent checks, sticky failover, semi-sync', () => {
       await stackSh('start', 'mariadb-a');
       await waitFor(async () => (await agentVerdict('a')).startsWith('up'), 60_000, 250);
       await stackSh('writer', 'a');
+      await waitFor(async () => (await writerServer()) === 1 && (await writerOpen()), 10_000, 100);
       await writer.query("DELETE FROM outbox WHERE record_type = 'failover-test'");
     }
     expect(await writerServer()).toBe(1);
@@ -161,6 +177,39 @@ describe('MariaDB writer: agent checks, sticky failover, semi-sync', () => {
     } finally {
       for (const s of ['mariadb-a', 'mariadb-b']) await haproxyDb(`set server mysql-writer/${s} state ready`);
       await app.close();
+      // With no master routed, both agents closed theirs; A's opens again now that it is routed.
+      await waitFor(writerOpen, 10_000, 100);
     }
+  });
+
+  it('closes a master that writer sessions still reach once HAProxy routes writes elsewhere (the split)', async () => {
+    expect(await writerServer()).toBe(1);
+    // A session on A from before the split, as a service pool would hold it.
+    const old = await writer.getConnection();
+    try {
+      await old.query('SELECT 1');
+      // New writer connections go to B while A's sessions stay: drained A, sticky entry cleared.
+      await haproxyDb('set server mysql-writer/mariadb-a state drain');
+      await haproxyDb('clear table mysql-writer');
+      await waitFor(async () => (await writerServer()) === 2, 10_000, 100);
+      // A's agent closes A and cuts the writer sessions HAProxy still holds to it; B opens only after that.
+      await waitFor(async () => (await readOnly('a')) && !(await readOnly('b')), 10_000, 100);
+      const [id] = freshIds(1);
+      const late = await old
+        .query("INSERT INTO outbox (record_type, record_id, version) VALUES ('split-test', ?, 1)", [id])
+        .then(
+          () => 'written',
+          (e: { code?: string; message?: string }) => e.code ?? e.message ?? 'error',
+        );
+      // refused (ER_OPTION_PREVENTS_STATEMENT) or cut (the connection is closed): never written
+      expect(late).not.toBe('written');
+      expect(await rootSql('a', `SELECT COUNT(*) FROM catalog.outbox WHERE record_id = ${id}`)).toBe('0');
+    } finally {
+      old.destroy();
+      await haproxyDb('set server mysql-writer/mariadb-a state ready');
+      await stackSh('writer', 'a');
+      await waitFor(async () => (await writerServer()) === 1 && (await writerOpen()), 10_000, 100);
+    }
+    expect(await readOnly('b')).toBe(true);
   });
 });

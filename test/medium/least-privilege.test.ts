@@ -189,7 +189,7 @@ describe('MariaDB: one account per job, with only its grants', () => {
     expect(await outcome(c.query('STOP SLAVE'))).toEqual(DENIED);
   });
 
-  it("gives the writer agents' account SHOW SLAVE STATUS and no data", async () => {
+  it("gives the writer agents' account SHOW SLAVE STATUS, read_only and no data", async () => {
     const c = await createConnection({
       host: '127.0.0.1',
       port: Number(env.MYSQL_A_PORT),
@@ -200,6 +200,10 @@ describe('MariaDB: one account per job, with only its grants', () => {
     expect(await outcome(c.query('SHOW SLAVE STATUS'))).toBe('OK');
     expect(await outcome(c.query("SHOW GLOBAL VARIABLES LIKE 'gtid_current_pos'"))).toBe('OK');
     expect(await outcome(c.query('SELECT id FROM catalog.products LIMIT 1'))).toEqual(DENIED);
+    // READ_ONLY ADMIN: it sets read_only (docs/data-safety.md); without a table privilege it writes nothing.
+    const [grants] = await c.query('SHOW GRANTS');
+    expect(JSON.stringify(grants)).toMatch(/GRANT READ_ONLY ADMIN, SLAVE MONITOR ON \*\.\*/);
+    expect(await outcome(c.query('DELETE FROM catalog.outbox WHERE 0'))).toEqual(DENIED);
   });
 
   it('has dropped the old shared accounts and passwords', async () => {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import { expect } from 'expect';
-import { gtidCovers, writerVerdict } from './writer-verdict';
+import { gtidCovers, readOnlyPlan, RouteServer, routedWriter, writerVerdict } from './writer-verdict';
 
 const slave = { sqlRunning: true, lastSqlError: '', relayApplied: true };
 
@@ -37,5 +37,56 @@ describe(gtidCovers.name, () => {
     expect(gtidCovers('1-1-10,2-2-7', '2-1-7,1-2-9')).toBe(true);
     expect(gtidCovers('1-1-10', '1-1-10,3-3-1')).toBe(false);
     expect(gtidCovers('', '')).toBe(true);
+  });
+});
+
+const a = (status: string, sessions = 0): RouteServer => ({
+  name: 'mariadb-a',
+  status,
+  backup: false,
+  sessions,
+});
+const b = (status: string, sessions = 0): RouteServer => ({
+  name: 'mariadb-b',
+  status,
+  backup: true,
+  sessions,
+});
+
+describe(routedWriter.name, () => {
+  it('follows the sticky entry while its server takes connections, drained included', () => {
+    expect(routedWriter('mariadb-b', [a('UP'), b('UP')])).toBe('mariadb-b');
+    expect(routedWriter('mariadb-a', [a('DRAIN'), b('UP')])).toBe('mariadb-a');
+    expect(routedWriter('mariadb-b', [a('UP'), b('UP 1/2')])).toBe('mariadb-b');
+  });
+  it('without a usable entry: the active server if up, else the backup', () => {
+    expect(routedWriter(null, [a('UP'), b('UP')])).toBe('mariadb-a');
+    expect(routedWriter('mariadb-a', [a('DOWN'), b('UP')])).toBe('mariadb-b');
+    expect(routedWriter(null, [a('DRAIN'), b('UP')])).toBe('mariadb-b');
+    expect(routedWriter('mariadb-b', [a('MAINT'), b('DOWN 1/2')])).toBe(null);
+  });
+});
+
+describe(readOnlyPlan.name, () => {
+  const upV = { up: true, why: 'has everything' } as const;
+  const downV = { up: false, why: 'behind its peer' } as const;
+  it('closes a master HAProxy does not route writes to, and cuts its writer sessions', () => {
+    expect(readOnlyPlan('mariadb-a', { writer: 'mariadb-b', sessions: 3 }, upV, true)).toMatchObject({
+      readOnly: true,
+      cutSessions: true,
+    });
+    expect(readOnlyPlan('mariadb-a', { writer: null, sessions: 0 }, upV, null)).toMatchObject({
+      readOnly: true,
+      cutSessions: false,
+    });
+  });
+  it('opens the routed writer only once it has everything and its peer is closed or gone', () => {
+    expect(readOnlyPlan('mariadb-b', { writer: 'mariadb-b', sessions: 1 }, upV, true).readOnly).toBe(false);
+    expect(readOnlyPlan('mariadb-b', { writer: 'mariadb-b', sessions: 1 }, upV, null).readOnly).toBe(false);
+    expect(readOnlyPlan('mariadb-b', { writer: 'mariadb-b', sessions: 1 }, downV, true).readOnly).toBe(true);
+    expect(readOnlyPlan('mariadb-b', { writer: 'mariadb-b', sessions: 1 }, upV, false).readOnly).toBe(true);
+  });
+  it('changes nothing when the DB HAProxy cannot be asked', () => {
+    expect(readOnlyPlan('mariadb-a', null, upV, true)).toMatchObject({ readOnly: null, cutSessions: false });
   });
 });

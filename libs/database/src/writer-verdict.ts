@@ -62,3 +62,63 @@ export function writerVerdict(self: MasterState, peerBinlogPos: string | null): 
     ? { up: true, why: 'peer unreachable, relay log applied' }
     : { up: false, why: 'peer unreachable, relay log still being applied' };
 }
+
+/** One server of the DB HAProxy's writer backend, as its `show stat` reports it. */
+export interface RouteServer {
+  name: string;
+  /** UP, DOWN, MAINT, DRAIN, NOLB, or a transition such as "UP 1/2" */
+  status: string;
+  backup: boolean;
+  /** writer sessions open to this server now */
+  sessions: number;
+}
+
+const up = (s: RouteServer) => s.status === 'UP' || s.status.startsWith('UP ');
+
+/**
+ * The master a new writer connection reaches: HAProxy's own choice, restated. The sticky entry while its
+ * server takes connections (a drained server still takes sticky ones), else the first active server that is
+ * up, else the first backup that is up; null when none is. The agents close every other master
+ * (readOnlyPlan), so the pair takes writes on the one HAProxy routes them to and nowhere else.
+ */
+export function routedWriter(sticky: string | null, servers: readonly RouteServer[]): string | null {
+  const entry = servers.find((s) => s.name === sticky);
+  if (entry && (up(entry) || entry.status === 'DRAIN')) return entry.name;
+  return (servers.find((s) => !s.backup && up(s)) ?? servers.find((s) => s.backup && up(s)))?.name ?? null;
+}
+
+export interface ReadOnlyPlan {
+  /** the read_only this master must have; null: leave it as it is */
+  readOnly: boolean | null;
+  /** cut the writer sessions HAProxy still holds to this master (after read_only is ON) */
+  cutSessions: boolean;
+  why: string;
+}
+
+/**
+ * The second layer under the agent check: `read_only` on every master that is not the routed writer, so a
+ * writer session left on the wrong master (the split one helper's stack saw) is refused by the database
+ * itself. The routed writer opens (read_only OFF) only while it has everything its peer committed and the
+ * peer is closed or gone; two masters never both open, whatever order the two agents act in: each opens
+ * only after seeing the other closed, and one that sees its peer open closes itself (both retry next round).
+ * - route: null when the DB HAProxy could not be asked (nothing changes then).
+ * - peerReadOnly: null when the peer did not answer (it is down, or HAProxy's own check will mark it so).
+ */
+export function readOnlyPlan(
+  self: string,
+  route: { writer: string | null; sessions: number } | null,
+  verdict: Verdict,
+  peerReadOnly: boolean | null,
+): ReadOnlyPlan {
+  if (route === null) return { readOnly: null, cutSessions: false, why: 'DB HAProxy not reachable' };
+  if (route.writer !== self) {
+    return {
+      readOnly: true,
+      cutSessions: route.sessions > 0,
+      why: `writes go to ${route.writer ?? 'no master'}`,
+    };
+  }
+  if (!verdict.up) return { readOnly: true, cutSessions: false, why: verdict.why };
+  if (peerReadOnly === false) return { readOnly: true, cutSessions: false, why: 'peer still open to writes' };
+  return { readOnly: false, cutSessions: false, why: 'routed writer with everything its peer committed' };
+}

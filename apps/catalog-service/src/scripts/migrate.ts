@@ -1,7 +1,25 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@app/config';
+import type { DataSource } from 'typeorm';
 import { createDataSource } from '@app/database';
+
+/**
+ * Both masters start with read_only ON; the writer's agent opens the one the DB HAProxy routes writes to
+ * within a second or two of the stack starting (docs/data-safety.md). Migrations wait for that, at most 60 s.
+ */
+async function writerOpen(db: DataSource): Promise<void> {
+  const until = Date.now() + 60_000;
+  for (let said = false; ; said = true) {
+    const [{ ro }] = await db.query<Array<{ ro: number }>>('SELECT @@global.read_only AS ro');
+    if (Number(ro) === 0) return;
+    if (Date.now() > until)
+      throw new Error('the MySQL writer stayed read-only for 60 s (see its writer agent log)');
+    if (!said)
+      process.stdout.write('migrate: waiting for the writer agent to open the writer (read_only OFF)\n');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 
 /** Runs pending TypeORM migrations against the writer (schema changes replicate to the other master). */
 async function main(): Promise<void> {
@@ -16,6 +34,7 @@ async function main(): Promise<void> {
   const db = createDataSource(loadConfig(), 'writer');
   await db.initialize();
   try {
+    await writerOpen(db);
     const done = await db.runMigrations({ transaction: 'each' });
     process.stdout.write(
       done.length
