@@ -74,6 +74,29 @@ async function restart(ctx: Ctx): Promise<string> {
   return `scripts/stack.sh start (restarts what is missing): exit ${r.code} after ${(r.ms / 1000).toFixed(1)} s`;
 }
 
+/** PUTs to 5 hot ids (900001-900005, outside the ledger) on 8 connections through the front, for `ms`. */
+async function hotWrites(ctx: Ctx, ms: number): Promise<Record<string, number>> {
+  const client = new Client(ctx.stack.frontPort, 8);
+  const end = Date.now() + ms;
+  const counts: Record<string, number> = {};
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, k) => {
+      for (let n = 0; Date.now() < end; n++) {
+        const id = 900_001 + ((n + k) % 5);
+        const a = await client.request('PUT', `/v1/products/${id}`, {
+          body: JSON.stringify({ sku: `CHAOS-HOT-${id}`, status: 'active', name: { en: `hot ${k} ${n}` } }),
+          headers: { authorization: WRITE_KEY },
+          timeoutMs: 15_000,
+        });
+        counts[a.status] = (counts[a.status] ?? 0) + 1;
+        if (a.status === 0 || a.status >= 500) await sleep(100);
+      }
+    }),
+  );
+  client.agent.destroy();
+  return counts;
+}
+
 function kill(ctx: Ctx, name: string, sig: NodeJS.Signals): string {
   const pid = ctx.stack.signal(name, sig);
   return `${sig} ${name} (pid ${pid})`;
@@ -282,22 +305,27 @@ export const EXPERIMENTS: Experiment[] = [
     },
   },
   {
-    // The split itself, forced: the writer is drained and the sticky entry cleared, so new writer
-    // connections go to the passive master, and every other session on the writer is cut, so each pool
-    // holds connections to both masters at once. Only the read_only layer (the agents close the master
-    // HAProxy does not route writes to) keeps the pair from taking writes on both sides.
+    // The split itself, forced, as a helper's stack once saw it (A's agent flapped under a big batch while
+    // B's said up): B's agent check is disabled (HAProxy keeps B up on its health check alone), the writer
+    // is drained and its sticky entry cleared, so new writer connections go to B, and every other session on
+    // the writer is cut, so each service pool holds connections to both masters. Beside the ledger's load, 8
+    // connections rewrite 5 hot ids (outside the ledger) as fast as they go: two masters taking writes at
+    // once collide on them, and replication stops. Only the read_only layer keeps the pair whole.
     name: 'writer-split',
     title:
-      'writer sessions split: new ones go to the passive master while half the old ones stay on the writer',
+      'writer sessions split over both masters (B agent-less, A drained, half its sessions cut), hot ids',
     phases: { faultS: 20 },
     creates: { rate: 100, connections: 16 },
     impossible: async (ctx) =>
       (await ctx.stack.currentWriter()) ? undefined : 'the writer endpoint answers no server_id',
     inject: async (ctx) => {
       const w = (await ctx.stack.currentWriter())!;
+      const p = w === 'a' ? 'b' : 'a';
       ctx.facts.writerBefore = w;
+      await ctx.stack.dbAdmin(`disable agent mysql-writer/mariadb-${p}`);
       await ctx.stack.dbAdmin(`set server mysql-writer/mariadb-${w} state drain`);
       ctx.undo.set('split', async () => {
+        await ctx.stack.dbAdmin(`enable agent mysql-writer/mariadb-${p}`);
         await ctx.stack.dbAdmin(`set server mysql-writer/mariadb-${w} state ready`);
       });
       await ctx.stack.dbAdmin('clear table mysql-writer');
@@ -308,13 +336,17 @@ export const EXPERIMENTS: Experiment[] = [
       const cut = sessions.filter((_, i) => i % 2 === 0);
       for (const s of cut) await ctx.stack.dbAdmin(`shutdown session ${s}`);
       ctx.facts.split = { writer: w, sessions: sessions.length, cut: cut.length };
-      return `mariadb-${w} drained, sticky entry cleared, ${cut.length} of its ${sessions.length} writer sessions cut`;
+      ctx.facts.hot = hotWrites(ctx, ctx.phases.faultS * 1000);
+      return `agent check of mariadb-${p} disabled, mariadb-${w} drained, sticky entry cleared, ${cut.length} of its ${sessions.length} writer sessions cut; 8 connections rewrite 5 hot ids`;
+    },
+    hold: async (ctx) => {
+      ctx.facts.hot = await (ctx.facts.hot as Promise<Record<string, number>>);
     },
     heal: async (ctx) => {
       const undo = ctx.undo.get('split');
       ctx.undo.delete('split');
       await undo?.();
-      return 'writer back to state ready (the sticky entry keeps writes where they went)';
+      return 'agent check enabled again, writer back to state ready (the sticky entry keeps writes where they went)';
     },
     targets: async (ctx, r) => {
       ctx.facts.writerAfter = await ctx.stack.currentWriter();

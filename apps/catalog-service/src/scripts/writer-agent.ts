@@ -230,8 +230,7 @@ function main(): void {
     const v = writerVerdict(seen.self, seen.peer?.binlogPos ?? null);
     return { line: `${v.up ? 'up' : 'down'} #${v.why}`, enforce: () => enforce(o, seen, v, say) };
   };
-  const server = net.createServer((socket) => {
-    socket.on('error', () => undefined);
+  const next = (): Promise<string> => {
     if (round === null) {
       const r = evaluate();
       round = r.then((x) => x.line);
@@ -240,7 +239,14 @@ function main(): void {
         .catch((e: Error) => say(`read_only layer failed: ${e.message}`))
         .finally(() => (round = null));
     }
-    void round.then((line) => {
+    return round;
+  };
+  // The read_only layer runs on its own clock too: it must not depend on HAProxy still asking this agent
+  // (an agent check disabled or timing out on a busy machine).
+  if (o.socket) setInterval(() => void next(), 500).unref();
+  const server = net.createServer((socket) => {
+    socket.on('error', () => undefined);
+    void next().then((line) => {
       // No state word: HAProxy keeps the state it has (a busy moment must not move the writer).
       if (line !== last) {
         say(line);
