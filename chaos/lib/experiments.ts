@@ -97,6 +97,46 @@ async function hotWrites(ctx: Ctx, ms: number): Promise<Record<string, number>> 
   return counts;
 }
 
+/**
+ * Samples each master's own GTID domain (gtid_domain_id = server_id: 1 on A, 2 on B) on that master every
+ * 100 ms for `ms`, and counts the intervals in which both advanced: both masters committing writes of
+ * their own at the same time, the split itself, whether or not the writes happened to collide.
+ */
+async function bothMastersCommitting(
+  ctx: Ctx,
+  ms: number,
+): Promise<{ intervals: number; overlapping: number }> {
+  const own = async (x: 'a' | 'b', domain: number): Promise<bigint | null> => {
+    try {
+      return await ctx.stack.withMysql(
+        ctx.stack.mariadbPorts[x],
+        async (c) => {
+          const [rows] = await c.query("SHOW GLOBAL VARIABLES LIKE 'gtid_binlog_pos'");
+          const pos = (rows as Array<{ Value?: string }>)[0]?.Value ?? '';
+          const m = new RegExp(`(?:^|,)${domain}-\\d+-(\\d+)`).exec(pos);
+          return m ? BigInt(m[1]) : 0n;
+        },
+        'monitor',
+      );
+    } catch {
+      return null;
+    }
+  };
+  const end = Date.now() + ms;
+  let prev = await Promise.all([own('a', 1), own('b', 2)]);
+  let intervals = 0;
+  let overlapping = 0;
+  while (Date.now() < end) {
+    await sleep(100);
+    const cur = await Promise.all([own('a', 1), own('b', 2)]);
+    intervals++;
+    const grew = (i: number) => prev[i] !== null && cur[i] !== null && cur[i] > prev[i];
+    if (grew(0) && grew(1)) overlapping++;
+    prev = cur;
+  }
+  return { intervals, overlapping };
+}
+
 function kill(ctx: Ctx, name: string, sig: NodeJS.Signals): string {
   const pid = ctx.stack.signal(name, sig);
   return `${sig} ${name} (pid ${pid})`;
@@ -340,7 +380,9 @@ export const EXPERIMENTS: Experiment[] = [
       return `agent check of mariadb-${p} disabled, mariadb-${w} drained, sticky entry cleared, ${cut.length} of its ${sessions.length} writer sessions cut; 8 connections rewrite 5 hot ids`;
     },
     hold: async (ctx) => {
-      ctx.facts.hot = await (ctx.facts.hot as Promise<Record<string, number>>);
+      const both = bothMastersCommitting(ctx, ctx.phases.faultS * 1000);
+      ctx.facts.hot = await ctx.facts.hot;
+      ctx.facts.bothCommitting = await both;
     },
     heal: async (ctx) => {
       const undo = ctx.undo.get('split');
@@ -350,7 +392,18 @@ export const EXPERIMENTS: Experiment[] = [
     },
     targets: async (ctx, r) => {
       ctx.facts.writerAfter = await ctx.stack.currentWriter();
-      return [zeroReadErrors(r), writeFailuresAre503(r)];
+      const both = ctx.facts.bothCommitting as { intervals: number; overlapping: number };
+      return [
+        zeroReadErrors(r),
+        writeFailuresAre503(r),
+        {
+          // One overlapping interval is the hand-over itself (A's last commit and B's first in one 100 ms).
+          name: 'one master commits at a time (100 ms intervals in which both committed their own writes: at most 1)',
+          kind: 'safety',
+          pass: both.overlapping <= 1,
+          value: `${both.overlapping} of ${both.intervals}`,
+        },
+      ];
     },
   },
   {
