@@ -64,8 +64,13 @@ export interface Windows {
   samples: Sample[];
 }
 
+/** A failure: no answer, a 5xx or 429, a body cut short (whatever its status), and for writes any non-2xx. */
 const failed = (s: Sample) =>
-  s.status === 0 || s.status >= 500 || s.status === 429 || (s.kind !== 'read' && s.status >= 300);
+  s.status === 0 ||
+  s.status >= 500 ||
+  s.status === 429 ||
+  s.truncated !== undefined ||
+  (s.kind !== 'read' && s.status >= 300);
 const inWindow = (s: Sample, from: number, to: number) => doneAt(s) >= from && doneAt(s) < to;
 
 async function restart(ctx: Ctx): Promise<string> {
