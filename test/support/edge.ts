@@ -299,25 +299,8 @@ export async function privateFront(opts: {
   const child: ChildProcess = spawn('haproxy', ['-db', '-f', path.join(dir, 'haproxy.cfg')], {
     stdio: ['ignore', fs.openSync(path.join(dir, 'haproxy.log'), 'w'), 'inherit'],
   });
-  const stop = async () => {
-    if (child.exitCode === null && child.pid) {
-      process.kill(child.pid, 'SIGTERM');
-      while (child.exitCode === null && child.signalCode === null) await sleep(20);
-    }
-  };
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => (s.end(), resolve(true)));
-      s.on('error', () => resolve(false));
-    });
-    if (up) break;
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`private front HAProxy did not start; see ${dir}/haproxy.log`);
-    }
-    await sleep(50);
-  }
+  const stop = stopper(child);
+  await listening(port, child, 10_000, stop, `private front HAProxy did not start; see ${dir}/haproxy.log`);
   return { url: `http://127.0.0.1:${port}`, stop };
 }
 
@@ -375,24 +358,40 @@ export async function privateVarnish(
     ],
     { stdio: ['ignore', log, log] },
   );
-  const stop = async () => {
+  const stop = stopper(child);
+  await listening(port, child, 20_000, stop, `private Varnish did not start; see ${dir}/varnishd.log`);
+  return { url: `http://127.0.0.1:${port}`, stop };
+}
+
+/** Stops a private process a test started (SIGTERM) and resolves once it has exited. */
+function stopper(child: ChildProcess): () => Promise<void> {
+  return async () => {
     if (child.exitCode === null && child.signalCode === null && child.pid) {
       process.kill(child.pid, 'SIGTERM');
       while (child.exitCode === null && child.signalCode === null) await sleep(20);
     }
   };
-  const deadline = Date.now() + 20_000;
+}
+
+/** Waits until `port` accepts connections; stops the child and throws `failure` when it exits or time runs out. */
+async function listening(
+  port: number,
+  child: ChildProcess,
+  timeoutMs: number,
+  stop: () => Promise<void>,
+  failure: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const up = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1', () => (s.end(), resolve(true)));
       s.on('error', () => resolve(false));
     });
-    if (up) break;
+    if (up) return;
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
-      throw new Error(`private Varnish did not start; see ${dir}/varnishd.log`);
+      throw new Error(failure);
     }
     await sleep(50);
   }
-  return { url: `http://127.0.0.1:${port}`, stop };
 }
