@@ -462,6 +462,28 @@ export const EXPERIMENTS: Experiment[] = [
       ];
     },
   },
+  {
+    // Issue 12's truncated 200s: a service that stops mid-answer for longer than Varnish's
+    // between_bytes_timeout (5 s). A Varnish streaming the miss would have sent the 200 already and could only
+    // close: HAProxy's SD--. The VCL stores a miss whole first (do_stream = false), so this is a failed fetch.
+    name: 'node-stall',
+    title:
+      'service node 1 stalled (SIGSTOP) for 8 s, longer than Varnish waits for the next byte, then resumed',
+    phases: { faultS: 8 },
+    inject: (ctx) => {
+      const r = kill(ctx, 'service-1', 'SIGSTOP');
+      ctx.undo.set('cont', () => {
+        ctx.stack.signal('service-1', 'SIGCONT');
+        return Promise.resolve();
+      });
+      return r;
+    },
+    heal: (ctx) => {
+      ctx.undo.delete('cont');
+      return kill(ctx, 'service-1', 'SIGCONT');
+    },
+    targets: (_ctx, r) => [zeroReadErrors(r)],
+  },
 ];
 
 export interface OverloadResult {
