@@ -14,6 +14,7 @@ import { Ctx, EXPERIMENTS, Experiment, failed, Phases, Target, writePathsFile } 
 import { bulkPaths, doneAt, Kind, Load, Sample } from './lib/load';
 import { ExperimentResult, renderReport, table, verdict, WindowCounts, WindowName } from './lib/report';
 import { replicationOk, ROOT, sleep, Stack } from './lib/stack';
+import { frontEnds } from './lib/truncation';
 import { checkDuringFault, verify } from './lib/verify';
 
 const HELP = `npm run chaos [-- options]
@@ -140,8 +141,8 @@ function windows(samples: Sample[], tFault: number, tHeal: number): ExperimentRe
     const c: WindowCounts = (out[w][s.kind] ??= { total: 0, failed: 0, byStatus: {} });
     c.total++;
     if (failed(s)) c.failed++;
-    if (s.status < 200 || s.status >= 300) {
-      const k = s.status === 0 ? `0:${s.err}` : String(s.status);
+    if (s.status < 200 || s.status >= 300 || s.truncated) {
+      const k = s.status === 0 ? `0:${s.err}` : s.truncated ? `${s.status}-truncated` : String(s.status);
       c.byStatus[k] = (c.byStatus[k] ?? 0) + 1;
     }
   }
@@ -205,6 +206,7 @@ async function runExperiment(e: Experiment, index: number): Promise<ExperimentRe
     redisPrimary: primary ? stack.redisNameOf(primary) : 'none',
     mysqlWriter: (await stack.currentWriter()) ?? 'none',
   };
+  const frontLogMark = stack.frontLogMark();
   const monitor = new Monitor(now);
   monitor.start();
   load.start();
@@ -349,6 +351,32 @@ async function runExperiment(e: Experiment, index: number): Promise<ExperimentRe
   } catch (err) {
     result.notes.push(`targets: ${(err as Error).message}`);
   }
+  // Every answer of the experiment whole, as the load generator received it and as the front relayed it
+  // (also wrk's and the ledger check's reads, which only the front sees); docs/chaos.md "Truncated answers".
+  const cut = samples.filter((s) => s.truncated);
+  result.truncation = {
+    client: {
+      truncated200: cut.filter((s) => s.status === 200).length,
+      truncated: cut.length,
+      midBody: cut.filter((s) => s.truncated === 'mid-body').length,
+      length: cut.filter((s) => s.truncated === 'length').length,
+      json: cut.filter((s) => s.truncated === 'json').length,
+      noAnswer: samples.filter((s) => s.status === 0).length,
+      examples: cut.slice(0, 5).map((s) => `${s.kind} ${s.status} at ${s.t} ms: ${s.err ?? s.truncated}`),
+    },
+    front: frontEnds(stack.frontLogSince(frontLogMark)),
+  };
+  const tr = result.truncation;
+  result.targets.push({
+    name: 'no answer cut short (every body whole at the client; no 200 ended by the server side in the front log)',
+    kind: 'availability',
+    pass: tr.client.truncated === 0 && tr.front.cut200 === 0,
+    value: `client: ${tr.client.truncated} (${tr.client.truncated200} of them 200s; mid-body socket errors ${tr.client.midBody}, short ${tr.client.length}, bad JSON ${tr.client.json}); front: ${tr.front.cut200} of ${tr.front.lines} answers 200 ended ${
+      Object.keys(tr.front.byEnd)
+        .filter((k) => k.startsWith('200 ') && !/^200 [Cc]/.test(k))
+        .join(', ') || 'SD/SH'
+    }; client aborts of 200s (CD) ${tr.front.clientAborted200}`,
+  });
   delete result.facts.nodeLeaves;
   for (const [, undo] of ctx.undo) await undo().catch(() => undefined);
   active.ctx = undefined;

@@ -34,7 +34,7 @@ git diff --quiet -- test/typed-client || { echo "test/typed-client differs from 
 
 if [[ $what == all || $what == unit ]]; then
   step "small tests"
-  run_tests $(find dist-test/apps dist-test/libs -name '*.spec.js')
+  run_tests $(find dist-test/apps dist-test/libs dist-test/chaos -name '*.spec.js')
 fi
 [[ $what == unit ]] && exit 0
 

@@ -64,8 +64,13 @@ export interface Windows {
   samples: Sample[];
 }
 
+/** A failure: no answer, a 5xx or 429, a body cut short (whatever its status), and for writes any non-2xx. */
 const failed = (s: Sample) =>
-  s.status === 0 || s.status >= 500 || s.status === 429 || (s.kind !== 'read' && s.status >= 300);
+  s.status === 0 ||
+  s.status >= 500 ||
+  s.status === 429 ||
+  s.truncated !== undefined ||
+  (s.kind !== 'read' && s.status >= 300);
 const inWindow = (s: Sample, from: number, to: number) => doneAt(s) >= from && doneAt(s) < to;
 
 async function restart(ctx: Ctx): Promise<string> {
@@ -581,6 +586,28 @@ export const EXPERIMENTS: Experiment[] = [
         writeFailuresAre503(r),
       ];
     },
+  },
+  {
+    // Issue 12's truncated 200s: a service that stops mid-answer for longer than Varnish's
+    // between_bytes_timeout (5 s). A Varnish streaming the miss would have sent the 200 already and could only
+    // close: HAProxy's SD--. The VCL stores a miss whole first (do_stream = false), so this is a failed fetch.
+    name: 'node-stall',
+    title:
+      'service node 1 stalled (SIGSTOP) for 8 s, longer than Varnish waits for the next byte, then resumed',
+    phases: { faultS: 8 },
+    inject: (ctx) => {
+      const r = kill(ctx, 'service-1', 'SIGSTOP');
+      ctx.undo.set('cont', () => {
+        ctx.stack.signal('service-1', 'SIGCONT');
+        return Promise.resolve();
+      });
+      return r;
+    },
+    heal: (ctx) => {
+      ctx.undo.delete('cont');
+      return kill(ctx, 'service-1', 'SIGCONT');
+    },
+    targets: (_ctx, r) => [zeroReadErrors(r)],
   },
 ];
 

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import { rng } from '../../bench/lib/rng';
+import { isJson, Truncation, truncation } from './truncation';
 
 export type Kind = 'read' | 'write' | 'create';
 
@@ -22,6 +23,8 @@ export interface Sample {
   problem?: boolean;
   /** the last segment of a problem+json answer's `type` (`overloaded`, `unavailable`, ...) */
   problemType?: string;
+  /** the body did not arrive whole: a failed request whatever its status (`<status>-truncated`) */
+  truncated?: Truncation;
 }
 
 /** When the answer (or the failure) came: windows are judged by it, not by when the request was sent. */
@@ -73,6 +76,8 @@ interface Answer {
   headers: http.IncomingHttpHeaders;
   body?: string;
   err?: string;
+  /** the body did not arrive whole (truncation.ts); `err` says which socket error when `mid-body` */
+  truncated?: Truncation;
   ms: number;
 }
 
@@ -85,7 +90,10 @@ export class Client {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
   }
 
-  /** One request; the body is read only when `wantBody` says so (or the answer is an error). */
+  /**
+   * One request. Every body is checked for completeness (truncation.ts): its bytes are counted, and a JSON
+   * body is kept and parsed; it is returned only when `wantBody` says so (or the answer is an error).
+   */
   request(
     method: string,
     p: string,
@@ -106,6 +114,8 @@ export class Client {
         done = true;
         resolve({ ...a, ms: performance.now() - t0 });
       };
+      // set once the head has arrived: a socket error after it is a body cut short, not a missing answer
+      let cut: ((e: Error & { code?: string }) => void) | undefined;
       const req = http.request(
         {
           host: '127.0.0.1',
@@ -124,25 +134,48 @@ export class Client {
         },
         (res) => {
           const status = res.statusCode ?? 0;
-          if (!opts.wantBody && status < 400) {
-            res.resume();
-            res.on('end', () => finish({ status, headers: res.headers }));
-            res.on('error', (e) => finish({ status: 0, headers: {}, err: `body: ${e.message}` }));
-            return;
-          }
+          const headers = res.headers;
+          const contentType = String(headers['content-type'] ?? '');
+          const keep = opts.wantBody || status >= 400 || isJson(contentType);
+          const noBody = method === 'HEAD' || status === 204 || status === 304;
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            finish({ status, headers: res.headers, body: Buffer.concat(chunks).toString() }),
-          );
-          res.on('error', (e) => finish({ status: 0, headers: {}, err: `body: ${e.message}` }));
+          let bytes = 0;
+          cut = (e) =>
+            finish({
+              status,
+              headers,
+              err: `mid-body ${e.code ?? e.message} after ${bytes} of ${headers['content-length'] ?? '?'} bytes`,
+              truncated: 'mid-body',
+            });
+          res.on('data', (c: Buffer) => {
+            bytes += c.length;
+            if (keep) chunks.push(c);
+          });
+          res.on('end', () => {
+            const body = keep ? Buffer.concat(chunks) : undefined;
+            const truncated = noBody
+              ? undefined
+              : truncation({ contentLength: headers['content-length'], contentType, bytes, body });
+            finish({
+              status,
+              headers,
+              ...(opts.wantBody || status >= 400 ? { body: body?.toString() } : {}),
+              ...(truncated
+                ? {
+                    truncated,
+                    err: `${truncated === 'length' ? `${bytes} of ${headers['content-length']} bytes` : 'body is not JSON'}`,
+                  }
+                : {}),
+            });
+          });
+          res.on('error', (e) => cut?.(e));
         },
       );
       req.setTimeout(opts.timeoutMs ?? 10_000, () => {
         req.destroy(new Error('timeout'));
       });
       req.on('error', (e: NodeJS.ErrnoException) =>
-        finish({ status: 0, headers: {}, err: e.code ?? e.message }),
+        cut ? cut(e) : finish({ status: 0, headers: {}, err: e.code ?? e.message }),
       );
       if (opts.body === undefined) req.end();
       else if (opts.framing === 'expect') req.on('continue', () => req.end(opts.body));
@@ -276,6 +309,7 @@ export class Load {
     const ct = String(a.headers['content-type'] ?? '');
     const s: Sample = { kind, t, ms: a.ms, status: a.status };
     if (a.err) s.err = a.err;
+    if (a.truncated) s.truncated = a.truncated;
     if (a.status >= 400) {
       s.retryAfter = a.headers['retry-after'] !== undefined;
       s.problem = ct.startsWith('application/problem+json');
@@ -319,7 +353,7 @@ export class Load {
       wantBody: true,
     });
     this.record(kind, t, a);
-    if (a.status >= 200 && a.status < 300 && a.body) {
+    if (a.status >= 200 && a.status < 300 && a.body && !a.truncated) {
       try {
         const doc = JSON.parse(a.body) as { version: number; name?: Record<string, string> };
         attempt.acked = true;

@@ -1,6 +1,7 @@
 /** The stdout table and the Markdown report of `npm run chaos`. */
 import type { Target } from './experiments';
 import type { Kind } from './load';
+import type { FrontEnds } from './truncation';
 import type { DuringCheck, Verification } from './verify';
 
 export type WindowName = 'before' | 'fault' | 'after';
@@ -37,6 +38,23 @@ export interface ExperimentResult {
   nodeLeaves: Array<{ node: string; atMs: number; forMs?: number }>;
   verification?: Verification;
   during?: DuringCheck;
+  /** answers cut short, seen by the load generator and in the front HAProxy's log (truncation.ts) */
+  truncation?: {
+    client: {
+      /** answers 200 whose body did not arrive whole */
+      truncated200: number;
+      /** every answer whose body did not arrive whole, by cause below */
+      truncated: number;
+      /** the connection failed after the head: socket errors mid-body */
+      midBody: number;
+      length: number;
+      json: number;
+      /** requests without any HTTP answer (socket errors before the head, timeouts) */
+      noAnswer: number;
+      examples: string[];
+    };
+    front: FrontEnds;
+  };
   targets: Target[];
   facts: Record<string, unknown>;
 }
@@ -78,6 +96,7 @@ export function table(results: ExperimentResult[], quick: boolean): string {
     'fault',
     'after',
     'statuses (non-2xx)',
+    'cut 200s client/front',
     'recovery',
     'write unavail.',
     'acks lost',
@@ -98,6 +117,7 @@ export function table(results: ExperimentResult[], quick: boolean): string {
       errs(r, 'fault'),
       errs(r, 'after'),
       statuses(r),
+      r.truncation ? `${r.truncation.client.truncated200}/${r.truncation.front.cut200}` : '-',
       s(r.recoveryMs),
       r.writeUnavailability.failed
         ? `${s(r.writeUnavailability.windowMs)} (${r.writeUnavailability.failed})`
@@ -153,6 +173,18 @@ export function renderReport(
       `- 5xx answers: ${r.responses5xx.total} (500: ${r.responses5xx.status500}, not problem+json: ${r.responses5xx.notProblem}, with Retry-After: ${r.responses5xx.withRetryAfter})`,
       `- nodes out of rotation (front HAProxy): ${r.nodeLeaves.length ? r.nodeLeaves.map((n) => `${n.node} at ${s(n.atMs)} for ${s(n.forMs)}`).join(', ') : 'none'}`,
     );
+    const tr = r.truncation;
+    if (tr)
+      out.push(
+        `- answers cut short: client ${tr.client.truncated} (200s: ${tr.client.truncated200}; mid-body socket errors ${tr.client.midBody}, fewer bytes than Content-Length ${tr.client.length}, JSON that does not parse ${tr.client.json}; requests with no answer at all: ${tr.client.noAnswer})${tr.client.examples.length ? `, e.g. ${tr.client.examples.join('; ')}` : ''}`,
+        `- front HAProxy log: ${tr.front.lines} answers, ${tr.front.cut200} answers 200 ended by the server side (SD, SH, ...), ${tr.front.clientAborted200} answers 200 the client gave up (CD); abnormal ends: ${
+          Object.entries(tr.front.byEnd)
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, n]) => `${k} x${n}`)
+            .join(', ') || 'none'
+        }`,
+        ...tr.front.examples.map((l) => `  - \`${l.replace(/`/g, "'")}\``),
+      );
     for (const n of r.notes) out.push(`- note: ${n}`);
     if (Object.keys(r.facts).length) out.push(`- facts: \`${JSON.stringify(r.facts)}\``);
     out.push('', '| window | kind | requests | failed | by status |', '|---|---|---|---|---|');

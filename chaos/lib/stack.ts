@@ -318,6 +318,46 @@ export class Stack {
     });
   }
 
+  /** The front HAProxy's request log (scripts/lib/stack-edge.sh: its stdout, one line per request). */
+  get frontLogPath(): string {
+    return path.join(this.dir, 'logs', 'front-haproxy.log');
+  }
+
+  /** Where the front's log ends now: a mark for frontLogSince. */
+  frontLogMark(): { size: number; ino: number } {
+    try {
+      const st = fs.statSync(this.frontLogPath);
+      return { size: st.size, ino: st.ino };
+    } catch {
+      return { size: 0, ino: 0 };
+    }
+  }
+
+  /**
+   * What the front logged since `mark`. A restarted front HAProxy starts a new log and keeps the old one as
+   * .1 (start_fresh_log in scripts/lib/stack-common.sh): then the rest of the old one and all of the new.
+   */
+  frontLogSince(mark: { size: number; ino: number }): string {
+    const tail = (file: string, from: number) => {
+      try {
+        const fd = fs.openSync(file, 'r');
+        try {
+          const size = fs.fstatSync(fd).size;
+          const buf = Buffer.alloc(Math.max(0, size - from));
+          fs.readSync(fd, buf, 0, buf.length, from);
+          return buf.toString('utf8');
+        } finally {
+          fs.closeSync(fd);
+        }
+      } catch {
+        return '';
+      }
+    };
+    const now = this.frontLogMark();
+    if (now.ino === mark.ino) return tail(this.frontLogPath, mark.size);
+    return tail(this.frontLogPath + '.1', mark.size) + tail(this.frontLogPath, 0);
+  }
+
   async frontNodes(): Promise<Record<string, string> | undefined> {
     // The front's stats page is only on a unix socket (infra/haproxy/front.cfg.tmpl).
     const csv = await unixText(path.join(this.dir, 'front-haproxy', 'front-stats.sock'), '/;csv', 2000);

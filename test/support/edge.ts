@@ -299,24 +299,99 @@ export async function privateFront(opts: {
   const child: ChildProcess = spawn('haproxy', ['-db', '-f', path.join(dir, 'haproxy.cfg')], {
     stdio: ['ignore', fs.openSync(path.join(dir, 'haproxy.log'), 'w'), 'inherit'],
   });
-  const stop = async () => {
-    if (child.exitCode === null && child.pid) {
+  const stop = stopper(child);
+  await listening(port, child, 10_000, stop, `private front HAProxy did not start; see ${dir}/haproxy.log`);
+  return { url: `http://127.0.0.1:${port}`, stop };
+}
+
+/**
+ * A private Varnish rendered from infra/varnish/catalog.vcl.tmpl with its backend on `servicePort` (a stand-in
+ * for the service that a test controls), started with the stack's parameters (scripts/lib/stack-edge.sh) on
+ * this stack's test ports (28172 API, 28173 admin + offset); stopped by stop().
+ */
+export async function privateVarnish(
+  servicePort: number,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const e = edge();
+  const offset = e.frontPort - 28080;
+  const port = 28172 + offset;
+  const dir = path.join(e.stackDir, 'varnish-test');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const values: Record<string, string> = {
+    SERVICE_HOST: '127.0.0.1',
+    SERVICE_PORT: String(servicePort),
+    NODE_NAME: 'node-test',
+  };
+  const vcl = fs
+    .readFileSync(path.join(ROOT, 'infra/varnish/catalog.vcl.tmpl'), 'utf8')
+    .replace(/@([A-Z0-9_]+)@/g, (m, k: string) => values[k] ?? m);
+  if (/@[A-Z_][A-Z0-9_]*@/.test(vcl)) throw new Error('unrendered placeholder in catalog.vcl.tmpl');
+  fs.writeFileSync(path.join(dir, 'catalog.vcl'), vcl);
+  const log = fs.openSync(path.join(dir, 'varnishd.log'), 'w');
+  const child: ChildProcess = spawn(
+    'varnishd',
+    [
+      '-F',
+      '-j',
+      'none',
+      '-n',
+      path.join(dir, 'work'),
+      '-i',
+      'node-test',
+      '-a',
+      `127.0.0.1:${port}`,
+      '-T',
+      `127.0.0.1:${port + 1}`,
+      '-f',
+      path.join(dir, 'catalog.vcl'),
+      '-s',
+      'malloc,16m',
+      '-p',
+      'backend_idle_timeout=60',
+      '-p',
+      'timeout_idle=60',
+      '-p',
+      'http_resp_hdr_len=16k',
+      '-p',
+      'http_resp_size=48k',
+    ],
+    { stdio: ['ignore', log, log] },
+  );
+  const stop = stopper(child);
+  await listening(port, child, 20_000, stop, `private Varnish did not start; see ${dir}/varnishd.log`);
+  return { url: `http://127.0.0.1:${port}`, stop };
+}
+
+/** Stops a private process a test started (SIGTERM) and resolves once it has exited. */
+function stopper(child: ChildProcess): () => Promise<void> {
+  return async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
       process.kill(child.pid, 'SIGTERM');
       while (child.exitCode === null && child.signalCode === null) await sleep(20);
     }
   };
-  const deadline = Date.now() + 10_000;
+}
+
+/** Waits until `port` accepts connections; stops the child and throws `failure` when it exits or time runs out. */
+async function listening(
+  port: number,
+  child: ChildProcess,
+  timeoutMs: number,
+  stop: () => Promise<void>,
+  failure: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const up = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1', () => (s.end(), resolve(true)));
       s.on('error', () => resolve(false));
     });
-    if (up) break;
+    if (up) return;
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
-      throw new Error(`private front HAProxy did not start; see ${dir}/haproxy.log`);
+      throw new Error(failure);
     }
     await sleep(50);
   }
-  return { url: `http://127.0.0.1:${port}`, stop };
 }
