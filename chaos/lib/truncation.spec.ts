@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import { expect } from 'expect';
-import { frontEnds, isJson, truncation } from './truncation';
+import { frontActiveTimes, frontEnds, isJson, truncation } from './truncation';
 
 const body = '{"data":[{"id":1,"name":{"en":"Zoë"}}],"missing":[]}';
 const bytes = Buffer.byteLength(body);
@@ -117,5 +117,22 @@ describe('frontEnds', () => {
       byEnd: {},
       examples: [],
     });
+  });
+});
+
+describe(frontActiveTimes.name, () => {
+  const line = (time: string, ta: number, status: number, req = 'GET /v1/products?ids=1,2 HTTP/1.1') =>
+    `127.0.0.1:5000 [30/Nov/2026:${time}] front nodes/node-1 0/0/0/1/${ta} ${status} 1234 - - ---- 1/1/0/0/0 0/0 "${req}" rid=x`;
+  it('takes %Ta of 2xx GETs of /v1/ that arrived in the window, nothing else', () => {
+    const from = new Date('30 Nov 2026 10:00:00').getTime();
+    const log = [
+      line('09:59:59.999', 500, 200),
+      line('10:00:00.000', 7, 200),
+      line('10:00:00.500', 9, 304),
+      line('10:00:00.600', 40, 503),
+      line('10:00:00.700', 3, 200, 'GET /health/ready HTTP/1.1'),
+      line('10:00:01.000', 800, 200),
+    ].join('\n');
+    expect(frontActiveTimes(log, from, from + 1000)).toEqual([7]);
   });
 });

@@ -101,3 +101,23 @@ export function frontEnds(log: string): FrontEnds {
   }
   return out;
 }
+
+const TIMED =
+  /^\S+ \[(\d+)\/(\w+)\/(\d+):(\d+):(\d+):(\d+)\.(\d+)\] \S+ \S+ -?\d+\/-?\d+\/-?\d+\/-?\d+\/(\d+) (2\d\d) .* "GET \/v1\//;
+
+/**
+ * %Ta (active time: from the request's first byte until the answer's last, queueing included) of every
+ * 2xx GET of /v1/ in the front's log whose request arrived (%tr, the host's local time) in [from, to), both
+ * epoch ms.
+ */
+export function frontActiveTimes(log: string, from: number, to: number): number[] {
+  const out: number[] = [];
+  for (const line of log.split('\n')) {
+    const m = TIMED.exec(line);
+    if (!m) continue;
+    const [, day, mon, year, hh, mm, ss, ms] = m;
+    const t = new Date(`${day} ${mon} ${year} ${hh}:${mm}:${ss}`).getTime() + Number(ms);
+    if (t >= from && t < to) out.push(Number(m[8]));
+  }
+  return out;
+}

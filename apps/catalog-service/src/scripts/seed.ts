@@ -87,6 +87,8 @@ async function main(): Promise<void> {
     password: config.MYSQL_PASSWORD,
     database: config.MYSQL_DATABASE,
     connectionLimit: 3,
+    // 10 s (mysql2's default) was not always enough on a machine at load 12, right after the stack started
+    connectTimeout: 30_000,
   });
   const redis = new Redis(config.REDIS_PRODUCT_URL, { maxRetriesPerRequest: 2 });
   // Prices and stock: their own Redis when configured (the stack's second Redis), else the product one.
