@@ -200,9 +200,11 @@ describe('MariaDB: one account per job, with only its grants', () => {
     expect(await outcome(c.query('SHOW SLAVE STATUS'))).toBe('OK');
     expect(await outcome(c.query("SHOW GLOBAL VARIABLES LIKE 'gtid_current_pos'"))).toBe('OK');
     expect(await outcome(c.query('SELECT id FROM catalog.products LIMIT 1'))).toEqual(DENIED);
-    // READ_ONLY ADMIN: it sets read_only (docs/data-safety.md); without a table privilege it writes nothing.
+    // It sets read_only and stops/starts replication (docs/data-safety.md); without a table privilege it writes nothing.
     const [grants] = await c.query('SHOW GRANTS');
-    expect(JSON.stringify(grants)).toMatch(/GRANT READ_ONLY ADMIN, SLAVE MONITOR ON \*\.\*/);
+    expect(JSON.stringify(grants)).toMatch(
+      /GRANT READ_ONLY ADMIN, REPLICATION SLAVE ADMIN, SLAVE MONITOR ON \*\.\*/,
+    );
     expect(await outcome(c.query('DELETE FROM catalog.outbox WHERE 0'))).toEqual(DENIED);
   });
 

@@ -1,6 +1,13 @@
 import { describe, it } from 'node:test';
 import { expect } from 'expect';
-import { gtidCovers, readOnlyPlan, RouteServer, routedWriter, writerVerdict } from './writer-verdict';
+import {
+  gtidCovers,
+  readOnlyPlan,
+  RouteServer,
+  routedWriter,
+  writerReplication,
+  writerVerdict,
+} from './writer-verdict';
 
 const slave = { sqlRunning: true, lastSqlError: '', relayApplied: true };
 
@@ -14,6 +21,13 @@ describe(writerVerdict.name, () => {
   it('is down after a failover until it applied what the new writer took meanwhile', () => {
     // A was the writer (domain 1), crashed; B took writes in domain 2; A restarted without them.
     expect(writerVerdict({ currentPos: '1-1-500', slave }, '1-1-500,2-2-40').up).toBe(false);
+  });
+  it('is up with its peer gone and its replication stopped cleanly once the relay log is applied', () => {
+    const stopped = { sqlRunning: false, lastSqlError: '', relayApplied: true };
+    expect(writerVerdict({ currentPos: '1-1-10', slave: stopped }, null).up).toBe(true);
+    expect(writerVerdict({ currentPos: '1-1-10', slave: { ...stopped, relayApplied: false } }, null).up).toBe(
+      false,
+    );
   });
   it('is up with its peer gone once the relay log is applied', () => {
     expect(writerVerdict({ currentPos: '1-1-10', slave }, null).up).toBe(true);
@@ -88,5 +102,21 @@ describe(readOnlyPlan.name, () => {
   });
   it('changes nothing when the DB HAProxy cannot be asked', () => {
     expect(readOnlyPlan('mariadb-a', null, upV, true)).toMatchObject({ readOnly: null, cutSessions: false });
+  });
+});
+
+describe(writerReplication.name, () => {
+  it('keeps a closed master replicating from the writer', () => {
+    expect(writerReplication(false, '1-1-10', null).run).toBe(true);
+  });
+  it('stops pulling from a peer it cannot reach', () => {
+    expect(writerReplication(true, '1-1-10,2-2-5', null).run).toBe(false);
+  });
+  it('pulls again once the peer has nothing it lacks', () => {
+    expect(writerReplication(true, '1-1-10,2-2-50', '1-1-10,2-2-40').run).toBe(true);
+  });
+  it('keeps a peer with an errant transaction cut off', () => {
+    // B took over at A's 1-1-10; A restarted with 1-1-11, written to its binlog but never sent.
+    expect(writerReplication(true, '1-1-10,2-2-50', '1-1-11,2-2-50')).toMatchObject({ run: false });
   });
 });

@@ -8,6 +8,7 @@ import {
   RouteServer,
   routedWriter,
   Verdict,
+  writerReplication,
   writerVerdict,
 } from '@app/database/writer-verdict';
 
@@ -27,8 +28,10 @@ per change.
   --server NAME           this master's server name in the writer backend (mariadb-a)
   --backend NAME          the writer backend (default mysql-writer)
   -h, --help              this text
-Env: MYSQL_MONITOR_USER, MYSQL_MONITOR_PASSWORD (the stack passes its catalog_agent account: SLAVE MONITOR
-and READ_ONLY ADMIN, which sets read_only; no data).
+It stops the open writer's replication from a peer it cannot reach, and starts it again only once the
+peer has nothing the writer lacks (a crashed writer can come back with a transaction it never sent).
+Env: MYSQL_MONITOR_USER, MYSQL_MONITOR_PASSWORD (the stack passes its catalog_agent account: SLAVE MONITOR,
+READ_ONLY ADMIN to set read_only, REPLICATION SLAVE ADMIN to stop and start replication; no data).
 `;
 
 function hostPort(s: string): { host: string; port: number } {
@@ -51,7 +54,8 @@ async function withConnection<T>(addr: string, fn: (c: Connection) => Promise<T>
 }
 
 interface Observed {
-  self: MasterState & { readOnly: boolean };
+  /** replicating: the IO thread runs or is connecting (not stopped) */
+  self: MasterState & { readOnly: boolean; replicating: boolean };
   /** null: the peer did not answer */
   peer: { binlogPos: string; readOnly: boolean } | null;
 }
@@ -70,6 +74,7 @@ async function selfState(addr: string): Promise<Observed['self']> {
     return {
       currentPos: vars.get('gtid_current_pos') ?? '',
       readOnly: vars.get('read_only') === 'ON',
+      replicating: s !== undefined && s.Slave_IO_Running !== 'No',
       slave: s
         ? {
             sqlRunning: s.Slave_SQL_Running === 'Yes',
@@ -181,17 +186,26 @@ async function enforce(o: Options, seen: Observed, v: Verdict, say: (s: string) 
   if (!o.socket || !o.server) return;
   const r = await route(o.socket, o.backend, o.server);
   const plan = readOnlyPlan(o.server, r, v, seen.peer?.readOnly ?? null);
+  let undone = false;
   if (plan.readOnly !== null && plan.readOnly !== seen.self.readOnly) {
     await setReadOnly(o.self, plan.readOnly);
     say(`read_only ${plan.readOnly ? 'ON' : 'OFF'} #${plan.why}`);
     if (!plan.readOnly && (await peerState(o.peer))?.readOnly === false) {
       await setReadOnly(o.self, true);
+      undone = true;
       say('read_only ON #the peer opened at the same moment: both retry next round');
     }
   }
   if (plan.cutSessions && plan.readOnly) {
     await haproxy(o.socket, `shutdown sessions server ${o.backend}/${o.server}`);
     say(`cut ${r?.sessions ?? 0} writer sessions #${plan.why}`);
+  }
+  const open = plan.readOnly === null ? !seen.self.readOnly : !plan.readOnly && !undone;
+  const rep = writerReplication(open, seen.self.currentPos, seen.peer?.binlogPos ?? null);
+  const sqlError = seen.self.slave?.lastSqlError ?? '';
+  if (seen.self.slave && rep.run !== seen.self.replicating && !(rep.run && sqlError)) {
+    await withConnection(o.self, (c) => c.query(rep.run ? 'START SLAVE' : 'STOP SLAVE'));
+    say(`replication from the peer ${rep.run ? 'started' : 'stopped'} #${rep.why}`);
   }
 }
 
