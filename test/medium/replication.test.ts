@@ -2,6 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import { expect } from 'expect';
 import { Connection } from 'mysql2/promise';
 import { mysqlServer, waitFor } from '../support/stack';
+import { rootSql } from '../support/db-pair';
 
 describe('MariaDB master-master replication', () => {
   let a: Connection;
@@ -37,7 +38,8 @@ describe('MariaDB master-master replication', () => {
 
   it('replicates a row written on B to A', async () => {
     const id = Date.now() + 1;
-    await b.query('INSERT INTO replication_probe VALUES (?, ?)', [id, 'b']);
+    // B is the passive master: read_only (docs/data-safety.md), so the row goes in as root over its socket.
+    await rootSql('b', `INSERT INTO catalog.replication_probe VALUES (${id}, 'b')`);
     expect(await waitFor(readOn(a, id), 10_000)).toBe('b');
   });
 
