@@ -1,6 +1,7 @@
 import {
   applyDecorators,
   createParamDecorator,
+  Delete,
   ExecutionContext,
   Get,
   HttpCode,
@@ -114,6 +115,32 @@ export function ApiScopedWrite(
     ApiResponse({ status: 200, type: answer, description: 'Replaced' }),
     ApiResponse({ status: 201, type: answer, description: 'Created' }),
     ApiProblems([400, invalid], ...WRITE_PROBLEMS),
+  );
+}
+
+/** DELETE /{scope}/{id}, write scope: a tombstone through the versioned write, If-Match like products. */
+export function ApiScopedDelete(
+  scope: { name: string; schema: object },
+  operationId: string,
+  summary: string,
+) {
+  return applyDecorators(
+    Delete(`:${scope.name}/:id`),
+    RequireScope('write'),
+    UseGuards(ApiKeyGuard),
+    HttpCode(204),
+    ApiBearerAuth(),
+    ApiOperation({ operationId, summary }),
+    ApiParam({ name: scope.name, schema: scope.schema }),
+    ApiParam({ name: 'id', schema: ID_SCHEMA, description: 'The product id, 1 .. 2^53-1, written plainly' }),
+    ApiHeader({ name: 'If-Match', required: false, description: 'The ETag a write answered, or *' }),
+    ApiResponse({ status: 204, description: 'Deleted' }),
+    ApiProblems(
+      [400, `Malformed id or unknown ${scope.name}`],
+      ...WRITE_PROBLEMS.slice(0, 2),
+      [404, 'Nothing to delete'],
+      [412, 'If-Match does not match'],
+    ),
   );
 }
 

@@ -1,40 +1,47 @@
-import { Body, Controller, Inject, Param, Res } from '@nestjs/common';
+import { Body, Controller, Headers, Inject, Param, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, AppConfig, marketsOf } from '@app/config';
-import { ValidationError } from '@app/errors';
 import { cacheControl } from '@catalog/common/http-caching';
-import { MARKET_SCHEMA, parseMarket, requireId } from '@catalog/common/ids';
-import { batchItems } from '@catalog/common/parse-dto';
+import { MARKET_SCHEMA, parseMarket } from '@catalog/common/ids';
 import {
-  answerMarketRead,
   ReadRequest,
   ReadRequestParam,
-  answerWrite,
   ApiMarketRead,
   ApiScopedBatch,
+  ApiScopedDelete,
   ApiScopedWrite,
 } from '@catalog/common/scoped-endpoints';
-import { parsePriceInput } from '../dtos/price-document';
+import { ScopedHandlers } from '@catalog/common/scoped-handlers';
+import { parsePriceInput, priceEtagHead } from '../dtos/price-document';
 import * as dto from '../dtos/price.dto';
 import { PriceReadService } from '../services/price-read.service';
 import { PriceWriteService } from '../services/price-write.service';
 
-export const priceEtag = (id: number, market: string, version: number) => `"pr${id}-${market}-v${version}"`;
+const MARKET = { name: 'market', schema: MARKET_SCHEMA };
 
 @ApiTags('prices')
 @Controller({ path: 'prices', version: '1' })
 export class PriceController {
-  private readonly markets: ReadonlyMap<string, string[]>;
-  private readonly listCacheControl: string;
+  private readonly handlers: ScopedHandlers<dto.PriceInputDto, dto.PriceBatchResultDto>;
 
-  constructor(
-    private readonly reads: PriceReadService,
-    private readonly writes: PriceWriteService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    this.markets = marketsOf(config);
-    this.listCacheControl = cacheControl(config, 'productList');
+  constructor(reads: PriceReadService, writes: PriceWriteService, @Inject(APP_CONFIG) config: AppConfig) {
+    const markets = marketsOf(config);
+    this.handlers = new ScopedHandlers({
+      noun: 'price',
+      scope: (raw) => parseMarket(raw, markets),
+      parse: parsePriceInput,
+      etagHead: priceEtagHead,
+      writes,
+      maxBatchItems: config.MAX_BATCH_ITEMS,
+      read: {
+        maxIds: config.MAX_IDS,
+        markets,
+        cacheControl: cacheControl(config, 'productList'),
+        tag: (market, id) => `price:${market}:${id}`,
+        read: (ids, market) => reads.getMany(ids, market),
+      },
+    });
   }
 
   @ApiMarketRead(
@@ -44,39 +51,34 @@ export class PriceController {
     'price:{market}:{id} per requested id',
     'Strong validator over every (id, version) and missing id',
   )
-  async list(@ReadRequestParam() req: ReadRequest): Promise<Buffer | undefined> {
-    return answerMarketRead(req, {
-      maxIds: this.config.MAX_IDS,
-      markets: this.markets,
-      cacheControl: this.listCacheControl,
-      tag: (market, id) => `price:${market}:${id}`,
-      read: (ids, market) => this.reads.getMany(ids, market),
-    });
+  list(@ReadRequestParam() req: ReadRequest): Promise<Buffer | undefined> {
+    return this.handlers.list(req);
   }
 
   @ApiScopedWrite(
-    { name: 'market', schema: MARKET_SCHEMA },
+    MARKET,
     'putPrice',
     "Set a product's price in one market",
     dto.PriceInputDto,
     dto.PriceDto,
     'Invalid price, malformed id or unknown market',
   )
-  async put(
-    @Param('market') rawMarket: string,
-    @Param('id') rawId: string,
+  put(
+    @Param('market') market: string,
+    @Param('id') id: string,
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
-    const id = requireId(rawId);
-    const market = parseMarket(rawMarket, this.markets);
-    const parsed = parsePriceInput(body);
-    if (!parsed.ok)
-      throw new ValidationError(`the price is invalid: ${parsed.errors.join('; ')}`, {
-        errors: parsed.errors,
-      });
-    const result = await this.writes.put(id, market, parsed.value);
-    return answerWrite(reply, result, priceEtag(id, market, result.version));
+    return this.handlers.put(market, id, body, reply);
+  }
+
+  @ApiScopedDelete(MARKET, 'deletePrice', "Delete a product's price in one market")
+  remove(
+    @Param('market') market: string,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<void> {
+    return this.handlers.remove(market, id, ifMatch);
   }
 
   @ApiScopedBatch(
@@ -85,7 +87,7 @@ export class PriceController {
     dto.PriceBatchRequestDto,
     dto.PriceBatchResponseDto,
   )
-  async batch(@Body() body: unknown): Promise<dto.PriceBatchResponseDto> {
-    return { results: await this.writes.batch(batchItems(body, this.config.MAX_BATCH_ITEMS)) };
+  batch(@Body() body: unknown): Promise<dto.PriceBatchResponseDto> {
+    return this.handlers.batch(body);
   }
 }

@@ -1,43 +1,56 @@
-import { Body, Controller, Inject, Param, Res } from '@nestjs/common';
+import { Body, Controller, Headers, Inject, Param, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, AppConfig, marketsOf } from '@app/config';
 import { ValidationError } from '@app/errors';
 import { cacheControl } from '@catalog/common/http-caching';
-import { requireId } from '@catalog/common/ids';
-import { batchItems } from '@catalog/common/parse-dto';
 import {
-  answerMarketRead,
   ReadRequest,
   ReadRequestParam,
-  answerWrite,
   ApiMarketRead,
   ApiScopedBatch,
+  ApiScopedDelete,
   ApiScopedWrite,
 } from '@catalog/common/scoped-endpoints';
-import { parseStockInput } from '../dtos/stock-document';
+import { ScopedHandlers } from '@catalog/common/scoped-handlers';
+import { parseStockInput, stockEtagHead } from '../dtos/stock-document';
 import * as dto from '../dtos/stock.dto';
 import { StockCaches } from '../repositories/stock-caches.repository';
 import { StockReadService } from '../services/stock-read.service';
 import { StockWriteService } from '../services/stock-write.service';
 
-export const stockEtag = (id: number, warehouse: string, version: number) =>
-  `"st${id}-${warehouse}-v${version}"`;
+const WAREHOUSE = { name: 'warehouse', schema: { type: 'string', pattern: dto.WAREHOUSE.source } };
 
 @ApiTags('stock')
 @Controller({ path: 'stock', version: '1' })
 export class StockController {
-  private readonly markets: ReadonlyMap<string, string[]>;
-  private readonly stockCacheControl: string;
+  private readonly handlers: ScopedHandlers<dto.StockInputDto, dto.StockBatchResultDto>;
 
   constructor(
-    private readonly reads: StockReadService,
-    private readonly writes: StockWriteService,
-    private readonly caches: StockCaches,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    reads: StockReadService,
+    writes: StockWriteService,
+    caches: StockCaches,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.markets = marketsOf(config);
-    this.stockCacheControl = cacheControl(config, 'stock');
+    this.handlers = new ScopedHandlers({
+      noun: 'stock level',
+      scope: (warehouse) => {
+        if (!caches.has(warehouse))
+          throw new ValidationError(`unknown warehouse ${JSON.stringify(warehouse.slice(0, 40))}`);
+        return warehouse;
+      },
+      parse: parseStockInput,
+      etagHead: stockEtagHead,
+      writes,
+      maxBatchItems: config.MAX_BATCH_ITEMS,
+      read: {
+        maxIds: config.MAX_IDS,
+        markets: marketsOf(config),
+        cacheControl: cacheControl(config, 'stock'),
+        tag: (_, id) => `stock:${id}`,
+        read: (ids, market) => reads.getMany(ids, market),
+      },
+    });
   }
 
   @ApiMarketRead(
@@ -47,40 +60,34 @@ export class StockController {
     'stock:{id} per requested id',
     'Strong validator over every warehouse level read and missing id',
   )
-  async list(@ReadRequestParam() req: ReadRequest): Promise<Buffer | undefined> {
-    return answerMarketRead(req, {
-      maxIds: this.config.MAX_IDS,
-      markets: this.markets,
-      cacheControl: this.stockCacheControl,
-      tag: (_, id) => `stock:${id}`,
-      read: (ids, market) => this.reads.getMany(ids, market),
-    });
+  list(@ReadRequestParam() req: ReadRequest): Promise<Buffer | undefined> {
+    return this.handlers.list(req);
   }
 
   @ApiScopedWrite(
-    { name: 'warehouse', schema: { type: 'string', pattern: dto.WAREHOUSE.source } },
+    WAREHOUSE,
     'putStock',
     "Set a product's stock level in one warehouse",
     dto.StockInputDto,
     dto.StockDto,
     'Invalid level, malformed id or unknown warehouse',
   )
-  async put(
+  put(
     @Param('warehouse') warehouse: string,
-    @Param('id') rawId: string,
+    @Param('id') id: string,
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
-    const id = requireId(rawId);
-    if (!this.caches.has(warehouse))
-      throw new ValidationError(`unknown warehouse ${JSON.stringify(warehouse.slice(0, 40))}`);
-    const parsed = parseStockInput(body);
-    if (!parsed.ok)
-      throw new ValidationError(`the stock level is invalid: ${parsed.errors.join('; ')}`, {
-        errors: parsed.errors,
-      });
-    const result = await this.writes.put(id, warehouse, parsed.value);
-    return answerWrite(reply, result, stockEtag(id, warehouse, result.version));
+    return this.handlers.put(warehouse, id, body, reply);
+  }
+
+  @ApiScopedDelete(WAREHOUSE, 'deleteStock', "Delete a product's stock level in one warehouse")
+  remove(
+    @Param('warehouse') warehouse: string,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<void> {
+    return this.handlers.remove(warehouse, id, ifMatch);
   }
 
   @ApiScopedBatch(
@@ -89,7 +96,7 @@ export class StockController {
     dto.StockBatchRequestDto,
     dto.StockBatchResponseDto,
   )
-  async batch(@Body() body: unknown): Promise<dto.StockBatchResponseDto> {
-    return { results: await this.writes.batch(batchItems(body, this.config.MAX_BATCH_ITEMS)) };
+  batch(@Body() body: unknown): Promise<dto.StockBatchResponseDto> {
+    return this.handlers.batch(body);
   }
 }
