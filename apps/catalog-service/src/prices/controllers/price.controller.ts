@@ -1,33 +1,20 @@
-import { Body, Controller, Headers, Inject, Param, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, marketsOf } from '@app/config';
 import { cacheControl } from '@catalog/common/http-caching';
 import { MARKET_SCHEMA, parseMarket } from '@catalog/common/ids';
-import {
-  ReadRequest,
-  ReadRequestParam,
-  ApiMarketRead,
-  ApiScopedBatch,
-  ApiScopedDelete,
-  ApiScopedWrite,
-} from '@catalog/common/scoped-endpoints';
+import { scopedController } from '@catalog/common/scoped-controller';
 import { ScopedHandlers } from '@catalog/common/scoped-handlers';
 import { parsePriceInput, priceEtagHead } from '../dtos/price-document';
 import * as dto from '../dtos/price.dto';
 import { PriceReadService } from '../services/price-read.service';
 import { PriceWriteService } from '../services/price-write.service';
 
-const MARKET = { name: 'market', schema: MARKET_SCHEMA };
-
-@ApiTags('prices')
-@Controller({ path: 'prices', version: '1' })
-export class PriceController {
-  private readonly handlers: ScopedHandlers<dto.PriceInputDto, dto.PriceBatchResultDto>;
-
+/** What the price routes do: markets checked against MARKETS, bodies against PriceInputDto. */
+@Injectable()
+export class PriceHandlers extends ScopedHandlers<dto.PriceInputDto, dto.PriceBatchResultDto> {
   constructor(reads: PriceReadService, writes: PriceWriteService, @Inject(APP_CONFIG) config: AppConfig) {
     const markets = marketsOf(config);
-    this.handlers = new ScopedHandlers({
+    super({
       noun: 'price',
       scope: (raw) => parseMarket(raw, markets),
       parse: parsePriceInput,
@@ -43,51 +30,35 @@ export class PriceController {
       },
     });
   }
-
-  @ApiMarketRead(
-    'listPrices',
-    "Bulk read of products' prices in one market",
-    dto.PriceListDto,
-    'price:{market}:{id} per requested id',
-    'Strong validator over every (id, version) and missing id',
-  )
-  list(@ReadRequestParam() req: ReadRequest): Promise<Buffer | undefined> {
-    return this.handlers.list(req);
-  }
-
-  @ApiScopedWrite(
-    MARKET,
-    'putPrice',
-    "Set a product's price in one market",
-    dto.PriceInputDto,
-    dto.PriceDto,
-    'Invalid price, malformed id or unknown market',
-  )
-  put(
-    @Param('market') market: string,
-    @Param('id') id: string,
-    @Body() body: unknown,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<string> {
-    return this.handlers.put(market, id, body, reply);
-  }
-
-  @ApiScopedDelete(MARKET, 'deletePrice', "Delete a product's price in one market")
-  remove(
-    @Param('market') market: string,
-    @Param('id') id: string,
-    @Headers('if-match') ifMatch: string | undefined,
-  ): Promise<void> {
-    return this.handlers.remove(market, id, ifMatch);
-  }
-
-  @ApiScopedBatch(
-    'batchUpsertPrices',
-    'Set up to 1000 prices, in any markets',
-    dto.PriceBatchRequestDto,
-    dto.PriceBatchResponseDto,
-  )
-  batch(@Body() body: unknown): Promise<dto.PriceBatchResponseDto> {
-    return this.handlers.batch(body);
-  }
 }
+
+/** `/v1/prices`: GET ?ids=&market=, PUT and DELETE /{market}/{id}, POST /batch. */
+export const PriceController = scopedController(
+  'PriceController',
+  {
+    path: 'prices',
+    scope: { name: 'market', schema: MARKET_SCHEMA },
+    list: {
+      operationId: 'listPrices',
+      summary: "Bulk read of products' prices in one market",
+      dto: dto.PriceListDto,
+      xkey: 'price:{market}:{id} per requested id',
+      etag: 'Strong validator over every (id, version) and missing id',
+    },
+    put: {
+      operationId: 'putPrice',
+      summary: "Set a product's price in one market",
+      input: dto.PriceInputDto,
+      answer: dto.PriceDto,
+      invalid: 'Invalid price, malformed id or unknown market',
+    },
+    delete: { operationId: 'deletePrice', summary: "Delete a product's price in one market" },
+    batch: {
+      operationId: 'batchUpsertPrices',
+      summary: 'Set up to 1000 prices, in any markets',
+      request: dto.PriceBatchRequestDto,
+      response: dto.PriceBatchResponseDto,
+    },
+  },
+  PriceHandlers,
+);

@@ -1,17 +1,8 @@
-import { Body, Controller, Headers, Inject, Param, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, marketsOf } from '@app/config';
 import { ValidationError } from '@app/errors';
 import { cacheControl } from '@catalog/common/http-caching';
-import {
-  ReadRequest,
-  ReadRequestParam,
-  ApiMarketRead,
-  ApiScopedBatch,
-  ApiScopedDelete,
-  ApiScopedWrite,
-} from '@catalog/common/scoped-endpoints';
+import { scopedController } from '@catalog/common/scoped-controller';
 import { ScopedHandlers } from '@catalog/common/scoped-handlers';
 import { parseStockInput, stockEtagHead } from '../dtos/stock-document';
 import * as dto from '../dtos/stock.dto';
@@ -19,20 +10,16 @@ import { StockCaches } from '../repositories/stock-caches.repository';
 import { StockReadService } from '../services/stock-read.service';
 import { StockWriteService } from '../services/stock-write.service';
 
-const WAREHOUSE = { name: 'warehouse', schema: { type: 'string', pattern: dto.WAREHOUSE.source } };
-
-@ApiTags('stock')
-@Controller({ path: 'stock', version: '1' })
-export class StockController {
-  private readonly handlers: ScopedHandlers<dto.StockInputDto, dto.StockBatchResultDto>;
-
+/** What the stock routes do: warehouses checked against MARKETS, bodies against StockInputDto. */
+@Injectable()
+export class StockHandlers extends ScopedHandlers<dto.StockInputDto, dto.StockBatchResultDto> {
   constructor(
     reads: StockReadService,
     writes: StockWriteService,
     caches: StockCaches,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.handlers = new ScopedHandlers({
+    super({
       noun: 'stock level',
       scope: (warehouse) => {
         if (!caches.has(warehouse))
@@ -52,51 +39,35 @@ export class StockController {
       },
     });
   }
-
-  @ApiMarketRead(
-    'listStock',
-    "Products' availability in one market",
-    dto.StockListDto,
-    'stock:{id} per requested id',
-    'Strong validator over every warehouse level read and missing id',
-  )
-  list(@ReadRequestParam() req: ReadRequest): Promise<Buffer | undefined> {
-    return this.handlers.list(req);
-  }
-
-  @ApiScopedWrite(
-    WAREHOUSE,
-    'putStock',
-    "Set a product's stock level in one warehouse",
-    dto.StockInputDto,
-    dto.StockDto,
-    'Invalid level, malformed id or unknown warehouse',
-  )
-  put(
-    @Param('warehouse') warehouse: string,
-    @Param('id') id: string,
-    @Body() body: unknown,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<string> {
-    return this.handlers.put(warehouse, id, body, reply);
-  }
-
-  @ApiScopedDelete(WAREHOUSE, 'deleteStock', "Delete a product's stock level in one warehouse")
-  remove(
-    @Param('warehouse') warehouse: string,
-    @Param('id') id: string,
-    @Headers('if-match') ifMatch: string | undefined,
-  ): Promise<void> {
-    return this.handlers.remove(warehouse, id, ifMatch);
-  }
-
-  @ApiScopedBatch(
-    'batchSetStock',
-    'Set up to 1000 stock levels, in any warehouses',
-    dto.StockBatchRequestDto,
-    dto.StockBatchResponseDto,
-  )
-  batch(@Body() body: unknown): Promise<dto.StockBatchResponseDto> {
-    return this.handlers.batch(body);
-  }
 }
+
+/** `/v1/stock`: GET ?ids=&market= (availability), PUT and DELETE /{warehouse}/{id}, POST /batch. */
+export const StockController = scopedController(
+  'StockController',
+  {
+    path: 'stock',
+    scope: { name: 'warehouse', schema: { type: 'string', pattern: dto.WAREHOUSE.source } },
+    list: {
+      operationId: 'listStock',
+      summary: "Products' availability in one market",
+      dto: dto.StockListDto,
+      xkey: 'stock:{id} per requested id',
+      etag: 'Strong validator over every warehouse level read and missing id',
+    },
+    put: {
+      operationId: 'putStock',
+      summary: "Set a product's stock level in one warehouse",
+      input: dto.StockInputDto,
+      answer: dto.StockDto,
+      invalid: 'Invalid level, malformed id or unknown warehouse',
+    },
+    delete: { operationId: 'deleteStock', summary: "Delete a product's stock level in one warehouse" },
+    batch: {
+      operationId: 'batchSetStock',
+      summary: 'Set up to 1000 stock levels, in any warehouses',
+      request: dto.StockBatchRequestDto,
+      response: dto.StockBatchResponseDto,
+    },
+  },
+  StockHandlers,
+);
