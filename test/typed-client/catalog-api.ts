@@ -829,10 +829,12 @@ export interface components {
       results: components['schemas']['StockBatchResultDto'][];
     };
     StockBatchResultDto: {
+      /** @description Why the item was rejected */
       errors?: string[];
       id: number | null;
       /** @enum {string} */
       result: 'created' | 'replaced' | 'rejected';
+      /** @example 3 */
       version?: number;
       warehouse: string | null;
     };
