@@ -193,17 +193,17 @@ export function answerWrite(
   return result.doc!;
 }
 
+/** What a GET ?ids=&market= of a scoped type needs: limits, markets, headers, and the read itself. */
+export interface MarketRead {
+  maxIds: number;
+  markets: ReadonlyMap<string, unknown>;
+  cacheControl: string;
+  tag: (market: string, id: number) => string;
+  read: (ids: number[], market: string) => Promise<{ body: Buffer; etag: string; tier: string }>;
+}
+
 /** GET ?ids=&market= answered: parameters checked (400 otherwise), read, tagged per id, 304 or the body. */
-export async function answerMarketRead(
-  req: ReadRequest,
-  opts: {
-    maxIds: number;
-    markets: ReadonlyMap<string, unknown>;
-    cacheControl: string;
-    tag: (market: string, id: number) => string;
-    read: (ids: number[], market: string) => Promise<{ body: Buffer; etag: string; tier: string }>;
-  },
-): Promise<Buffer | undefined> {
+export async function answerMarketRead(req: ReadRequest, opts: MarketRead): Promise<Buffer | undefined> {
   const q = onlyParams(req.query, ['ids', 'market']);
   const ids = parseIdList(q.ids, opts.maxIds);
   const market = parseMarket(q.market, opts.markets);

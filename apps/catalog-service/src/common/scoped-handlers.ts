@@ -3,7 +3,7 @@ import { ValidationError } from '@app/errors';
 import { ifMatchVersion } from './http-caching';
 import { requireId } from './ids';
 import { batchItems, Parsed } from './parse-dto';
-import { answerMarketRead, answerWrite, ReadRequest } from './scoped-endpoints';
+import { answerMarketRead, answerWrite, MarketRead, ReadRequest } from './scoped-endpoints';
 
 /** What a scoped record type's write service offers its routes. */
 export interface ScopedWrites<I, R> {
@@ -27,13 +27,7 @@ export interface ScopedType<I, R> {
   etagHead: (id: number, scope: string) => string;
   writes: ScopedWrites<I, R>;
   maxBatchItems: number;
-  read: {
-    maxIds: number;
-    markets: ReadonlyMap<string, unknown>;
-    cacheControl: string;
-    tag: (market: string, id: number) => string;
-    read: (ids: number[], market: string) => Promise<{ body: Buffer; etag: string; tier: string }>;
-  };
+  read: MarketRead;
 }
 
 /**
