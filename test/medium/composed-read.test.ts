@@ -113,6 +113,42 @@ describe('composed read: products with price and stock, one MGET per Redis', () 
     expect(res.headers['cache-control']).toContain('max-age=10,');
   });
 
+  it('keeps one availability key per product and market in step with every level write', async () => {
+    await app.inject({ method: 'GET', url }); // derives what the levels' writes could not (lyon unknown)
+    const put = (warehouse: string, id: number, quantity: number) =>
+      app.inject({
+        method: 'PUT',
+        url: `/v1/stock/${warehouse}/${id}`,
+        headers: auth,
+        payload: { quantity },
+      });
+    expect((await put('lyon', ids[1], 40)).statusCode).toBe(201);
+    expect((await put('berlin', ids[90], 2)).statusCode).toBe(201);
+    let res!: Awaited<ReturnType<NestFastifyApplication['inject']>>;
+    // The writes' apply derived the keys: still one MGET, and no level read.
+    expect(await measure(async () => (res = await app.inject({ method: 'GET', url })))).toEqual({
+      productMgets: 1,
+      priceStockMgets: 1,
+      selects: 0,
+    });
+    const data = res.json<{ data: Composed[] }>().data;
+    expect(data[1].stock).toEqual({
+      market: 'de-EUR',
+      availability: 'in_stock',
+      quantity: 40 + (ids[1] % 7),
+    });
+    expect(data[90].stock).toEqual({ market: 'de-EUR', availability: 'low', quantity: 2 });
+    expect((await prices.get(`stock:de-EUR:berlin+lyon:5:${ids[1]}`))?.startsWith('berlin:1;lyon:1;{')).toBe(
+      true,
+    );
+    // The fallback (no key) answers the same bytes and ETag as the key.
+    const etag = res.headers.etag;
+    await prices.del(ids.map((id) => `stock:de-EUR:berlin+lyon:5:${id}`));
+    const fallback = await app.inject({ method: 'GET', url });
+    expect(fallback.headers.etag).toBe(etag);
+    expect(fallback.body).toBe(res.body);
+  });
+
   it('changes the ETag when a price changes, and answers 304 to the current one', async () => {
     const first = await app.inject({ method: 'GET', url });
     const etag = first.headers.etag as string;

@@ -57,6 +57,31 @@ describe('stock levels per warehouse, availability per market', () => {
     ]);
   });
 
+  it('deletes a level through the versioned write, and the market availability follows', async () => {
+    const [id] = freshIds(1);
+    await put('berlin', id, 10);
+    await put('lyon', id, 3);
+    expect((await read([id], 'de-EUR')).data[0]).toMatchObject({ quantity: 13 });
+    const del = (warehouse: string, headers: Record<string, string> = {}) =>
+      app.inject({ method: 'DELETE', url: `/v1/stock/${warehouse}/${id}`, headers: { ...auth, ...headers } });
+    expect((await del('berlin', { 'if-match': `"st${id}-berlin-v2"` })).statusCode).toBe(412);
+    expect((await del('mars')).statusCode).toBe(400);
+    expect((await del('berlin', { 'if-match': `"st${id}-berlin-v1"` })).statusCode).toBe(204);
+    expect((await del('berlin')).statusCode).toBe(404);
+    expect((await read([id], 'de-EUR')).data[0]).toMatchObject({ availability: 'low', quantity: 3 });
+    expect((await del('lyon', { 'if-match': '*' })).statusCode).toBe(204);
+    expect(await read([id], 'de-EUR')).toEqual({ data: [], missing: [id] });
+    expect(await read([id], 'fr-EUR')).toEqual({ data: [], missing: [id] });
+    const [rows] = await db.query(
+      'SELECT warehouse, version, doc FROM stock WHERE product_id = ? AND deleted_at IS NOT NULL ORDER BY warehouse',
+      [id],
+    );
+    expect(rows).toEqual([
+      { warehouse: 'berlin', version: 2, doc: null },
+      { warehouse: 'lyon', version: 2, doc: null },
+    ]);
+  });
+
   it('tags every answer stock:{id}, with a short freshness, and refuses bad input', async () => {
     const [id] = freshIds(1);
     await put('berlin', id, 1);

@@ -56,11 +56,17 @@ export function parseIfMatch(
   id: number,
   prefix = 'p',
 ): number | null | undefined {
+  return ifMatchVersion(header, `${prefix}${id}-v`);
+}
+
+/** If-Match of a record whose ETags are `"{head}{version}"` (a price: head `pr{id}-{market}-v`): as above. */
+export function ifMatchVersion(header: string | undefined, head: string): number | null | undefined {
   if (header === undefined) return undefined;
   if (header.trim() === '*') return null;
-  for (const tag of header.split(',')) {
-    const m = /^"([a-z])(\d+)-v(\d+)"$/.exec(tag.trim());
-    if (m && m[1] === prefix && Number(m[2]) === id) return Number(m[3]);
+  for (const raw of header.split(',')) {
+    const tag = raw.trim();
+    const digits = tag.slice(head.length + 1, -1);
+    if (tag.startsWith(`"${head}`) && tag.endsWith('"') && /^\d{1,15}$/.test(digits)) return Number(digits);
   }
   return -1;
 }

@@ -1,6 +1,7 @@
 import {
   applyDecorators,
   createParamDecorator,
+  Delete,
   ExecutionContext,
   Get,
   HttpCode,
@@ -117,6 +118,32 @@ export function ApiScopedWrite(
   );
 }
 
+/** DELETE /{scope}/{id}, write scope: a tombstone through the versioned write, If-Match like products. */
+export function ApiScopedDelete(
+  scope: { name: string; schema: object },
+  operationId: string,
+  summary: string,
+) {
+  return applyDecorators(
+    Delete(`:${scope.name}/:id`),
+    RequireScope('write'),
+    UseGuards(ApiKeyGuard),
+    HttpCode(204),
+    ApiBearerAuth(),
+    ApiOperation({ operationId, summary }),
+    ApiParam({ name: scope.name, schema: scope.schema }),
+    ApiParam({ name: 'id', schema: ID_SCHEMA, description: 'The product id, 1 .. 2^53-1, written plainly' }),
+    ApiHeader({ name: 'If-Match', required: false, description: 'The ETag a write answered, or *' }),
+    ApiResponse({ status: 204, description: 'Deleted' }),
+    ApiProblems(
+      [400, `Malformed id or unknown ${scope.name}`],
+      ...WRITE_PROBLEMS.slice(0, 2),
+      [404, 'Nothing to delete'],
+      [412, 'If-Match does not match'],
+    ),
+  );
+}
+
 /** POST /batch, write scope: one result per item. */
 export function ApiScopedBatch(operationId: string, summary: string, body: DtoClass, answer: DtoClass) {
   return applyDecorators(
@@ -166,17 +193,17 @@ export function answerWrite(
   return result.doc!;
 }
 
+/** What a GET ?ids=&market= of a scoped type needs: limits, markets, headers, and the read itself. */
+export interface MarketRead {
+  maxIds: number;
+  markets: ReadonlyMap<string, unknown>;
+  cacheControl: string;
+  tag: (market: string, id: number) => string;
+  read: (ids: number[], market: string) => Promise<{ body: Buffer; etag: string; tier: string }>;
+}
+
 /** GET ?ids=&market= answered: parameters checked (400 otherwise), read, tagged per id, 304 or the body. */
-export async function answerMarketRead(
-  req: ReadRequest,
-  opts: {
-    maxIds: number;
-    markets: ReadonlyMap<string, unknown>;
-    cacheControl: string;
-    tag: (market: string, id: number) => string;
-    read: (ids: number[], market: string) => Promise<{ body: Buffer; etag: string; tier: string }>;
-  },
-): Promise<Buffer | undefined> {
+export async function answerMarketRead(req: ReadRequest, opts: MarketRead): Promise<Buffer | undefined> {
   const q = onlyParams(req.query, ['ids', 'market']);
   const ids = parseIdList(q.ids, opts.maxIds);
   const market = parseMarket(q.market, opts.markets);

@@ -2,7 +2,7 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { ApiKeyGuard } from '@catalog/common/api-key.guard';
 import { RecordTypeRegistry } from '@catalog/record-types/record-type.registry';
 import { RecordTypesModule } from '@catalog/record-types/record-types.module';
-import { PriceController } from './controllers/price.controller';
+import { PriceController, PriceHandlers } from './controllers/price.controller';
 import { PriceCaches } from './repositories/price-caches.repository';
 import { PriceReadService } from './services/price-read.service';
 import { PriceWriteService } from './services/price-write.service';
@@ -11,7 +11,7 @@ import { PriceWriteService } from './services/price-write.service';
 @Module({
   imports: [RecordTypesModule],
   controllers: [PriceController],
-  providers: [ApiKeyGuard, PriceCaches, PriceReadService, PriceWriteService],
+  providers: [ApiKeyGuard, PriceCaches, PriceReadService, PriceWriteService, PriceHandlers],
   exports: [PriceCaches, PriceReadService],
 })
 export class PricesModule implements OnModuleInit {

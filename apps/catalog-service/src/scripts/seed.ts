@@ -9,6 +9,7 @@ import { serializeCategory } from '@catalog/categories/dtos/category.dto';
 import { PRODUCT } from '@catalog/products/product.record-type';
 import { priceRecordType } from '@catalog/prices/price.record-type';
 import { RecordType, recordKey } from '@catalog/record-types/record-type';
+import { AvailabilityRepository } from '@catalog/stock/repositories/availability.repository';
 import { stockRecordType } from '@catalog/stock/stock.record-type';
 import { demoCategories } from './demo-categories';
 import { demoPriceRow, demoProductRow, demoStockRow, SEED_TIME } from './demo-catalog';
@@ -70,15 +71,9 @@ async function main(): Promise<void> {
   const start = Number(values.start);
   const batch = Number(values.batch);
   const redisMode = values.redis;
-  if (
-    !Number.isInteger(total) ||
-    total < 0 ||
-    !Number.isInteger(start) ||
-    start < 1 ||
-    !['persistent', 'volatile', 'none'].includes(redisMode)
-  ) {
+  const modes = ['persistent', 'volatile', 'none'];
+  if (![total, start].every(Number.isInteger) || total < 0 || start < 1 || !modes.includes(redisMode))
     throw new UsageError('bad --products, --start or --redis');
-  }
   const config = loadConfig();
   const db = createPool({
     host: config.MYSQL_WRITER_HOST,
@@ -95,6 +90,10 @@ async function main(): Promise<void> {
   const prices = new Redis(config.REDIS_PRICE_URL ?? config.REDIS_PRODUCT_URL, { maxRetriesPerRequest: 2 });
   const stock = new Redis(config.REDIS_STOCK_URL ?? config.REDIS_PRODUCT_URL, { maxRetriesPerRequest: 2 });
   const markets = values['products-only'] ? new Map<string, string[]>() : marketsOf(config);
+  // Availability per market is derived from the levels in Redis, as the write path's apply does.
+  const availability = new AvailabilityRepository(stock, config);
+  const derive = (ids: number[]) =>
+    redisMode === 'none' ? [] : [...markets.keys()].map((m) => availability.derive(ids, m));
   const warehouses = [...new Set([...markets.values()].flat())];
   const say = (s: string): void => {
     if (!values.quiet) process.stdout.write(s + '\n');
@@ -145,7 +144,9 @@ async function main(): Promise<void> {
       const job: Promise<void> = Promise.all([
         writeBatch(mysql, redis, rows, redisMode, ttl),
         writeScoped(mysql, prices, PRICES, markets.keys(), ids, demoPriceRow, redisMode, ttl),
-        writeScoped(mysql, stock, STOCK, warehouses, ids, demoStockRow, redisMode, ttl),
+        writeScoped(mysql, stock, STOCK, warehouses, ids, demoStockRow, redisMode, ttl).then(() =>
+          Promise.all(derive(ids)),
+        ),
       ]).then(() => {
         inflight.delete(job);
       });

@@ -2,7 +2,8 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { ApiKeyGuard } from '@catalog/common/api-key.guard';
 import { RecordTypeRegistry } from '@catalog/record-types/record-type.registry';
 import { RecordTypesModule } from '@catalog/record-types/record-types.module';
-import { StockController } from './controllers/stock.controller';
+import { StockController, StockHandlers } from './controllers/stock.controller';
+import { AvailabilityRepository } from './repositories/availability.repository';
 import { StockCaches } from './repositories/stock-caches.repository';
 import { StockReadService } from './services/stock-read.service';
 import { StockWriteService } from './services/stock-write.service';
@@ -11,7 +12,14 @@ import { StockWriteService } from './services/stock-write.service';
 @Module({
   imports: [RecordTypesModule],
   controllers: [StockController],
-  providers: [ApiKeyGuard, StockCaches, StockReadService, StockWriteService],
+  providers: [
+    ApiKeyGuard,
+    AvailabilityRepository,
+    StockCaches,
+    StockReadService,
+    StockWriteService,
+    StockHandlers,
+  ],
   exports: [StockReadService],
 })
 export class StockModule implements OnModuleInit {

@@ -19,3 +19,13 @@ export function stockRecordType(warehouse: string): RecordType {
     ttl: DEFAULT_TTL,
   };
 }
+
+/**
+ * A product's availability in a market, derived from its levels in the market's warehouses:
+ * `stock:{market}:{warehouses}:{low threshold}:{id}` on the stock Redis (a market has capitals, a warehouse
+ * never: no key is both). What it is derived from is in the key, so a configuration that changes a market's
+ * warehouses or the threshold reads keys of its own, never ones derived under the old one.
+ */
+export function availabilityKeyPrefix(market: string, warehouses: readonly string[], low: number): string {
+  return `stock:${market}:${warehouses.join('+')}:${low}:`;
+}

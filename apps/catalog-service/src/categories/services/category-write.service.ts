@@ -1,14 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictError, NotFoundError, PreconditionFailedError } from '@app/errors';
+import { ConflictError } from '@app/errors';
 import { Metrics } from '@app/metrics';
+import type { WriteResult } from '@catalog/record-types/repositories/versioned-writer';
 import {
-  Expect,
-  NotStored,
-  VersionMismatch,
-  WriteResult,
-  WriterUnavailable,
-} from '@catalog/record-types/repositories/versioned-writer';
-import { RecordWrites, writerUnavailable } from '@catalog/record-types/services/record-writes.service';
+  expectation,
+  RecordWrites,
+  writeProblem,
+} from '@catalog/record-types/services/record-writes.service';
 import type { CategoryInputDto } from '../dtos/category.dto';
 import { CategoryCacheRepository } from '../repositories/category-cache.repository';
 import { CategoryRepository, TreeConflict } from '../repositories/category.repository';
@@ -30,7 +28,7 @@ export class CategoryWriteService {
   /** The written category first, then the ones below it that moved with it. */
   async put(id: number, input: CategoryInputDto, version: number | null | undefined): Promise<WriteResult> {
     const results = await this.translate(
-      () => this.categories.upsert(id, expect(version), input),
+      () => this.categories.upsert(id, expectation(version), input),
       id,
       version,
     );
@@ -40,7 +38,11 @@ export class CategoryWriteService {
   }
 
   async delete(id: number, version: number | null | undefined): Promise<void> {
-    const result = await this.translate(() => this.categories.softDelete(id, expect(version)), id, version);
+    const result = await this.translate(
+      () => this.categories.softDelete(id, expectation(version)),
+      id,
+      version,
+    );
     await this.recordWrites.afterCommit(this.cache, [result]);
     this.metrics.writes.inc({ type: 'category', outcome: 'deleted' });
   }
@@ -53,21 +55,8 @@ export class CategoryWriteService {
     try {
       return await fn();
     } catch (e) {
-      if (e instanceof VersionMismatch)
-        throw new PreconditionFailedError(
-          e.current === null
-            ? `category ${id} does not exist`
-            : `category ${id} is at ${categoryEtag(id, e.current)}, not ${version === null ? '*' : categoryEtag(id, version ?? 0)}`,
-        );
-      if (e instanceof NotStored) throw new NotFoundError(`category ${id} does not exist`);
       if (e instanceof TreeConflict) throw new ConflictError(e.message);
-      if (e instanceof WriterUnavailable) throw writerUnavailable(e);
-      throw e;
+      throw writeProblem(e, `category ${id}`, (v) => categoryEtag(id, v), version);
     }
   }
-}
-
-/** undefined: unconditional; null: `If-Match: *` (must exist); number: that version. */
-function expect(version: number | null | undefined): Expect {
-  return version === undefined ? undefined : version === null ? 'exists' : version;
 }

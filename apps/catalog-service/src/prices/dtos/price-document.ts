@@ -35,3 +35,6 @@ export const parsePriceInput = (raw: unknown): Parsed<PriceInputDto> =>
   checkWindow(parseDto(PriceInputDto, raw));
 export const parsePriceBatchItem = (raw: unknown): Parsed<PriceBatchItemDto> =>
   checkWindow(parseDto(PriceBatchItemDto, raw));
+
+/** A price's ETag is `"pr{id}-{market}-v{version}"`; this is all of it but the version and the quotes. */
+export const priceEtagHead = (id: number, market: string): string => `pr${id}-${market}-v`;

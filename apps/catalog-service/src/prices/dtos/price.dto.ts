@@ -1,5 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsInt, IsISO8601, IsOptional, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { BatchOutcomeDto } from '@catalog/common/batch-outcome.dto';
 import { MAX_PRODUCT_ID } from '@catalog/products/dtos/product.dto';
 
 export const MARKET = /^[a-z]{2}-[A-Z]{3}$/;
@@ -113,18 +114,14 @@ export class PriceBatchRequestDto {
   items!: PriceBatchItemDto[];
 }
 
-export class PriceBatchResultDto {
+class PriceBatchKeysDto {
   @ApiProperty({ type: 'integer', nullable: true, description: 'The item id, null when it was not valid' })
   id!: number | null;
   @ApiProperty({ type: 'string', nullable: true, description: 'The item market, null when it was not valid' })
   market!: string | null;
-  @ApiProperty({ enum: ['created', 'replaced', 'rejected'] })
-  result!: 'created' | 'replaced' | 'rejected';
-  @ApiPropertyOptional({ type: 'integer', example: 3 })
-  version?: number;
-  @ApiPropertyOptional({ type: [String], description: 'Why the item was rejected' })
-  errors?: string[];
 }
+
+export class PriceBatchResultDto extends IntersectionType(PriceBatchKeysDto, BatchOutcomeDto) {}
 
 export class PriceBatchResponseDto {
   @ApiProperty({ type: [PriceBatchResultDto], description: 'One result per item, in request order' })

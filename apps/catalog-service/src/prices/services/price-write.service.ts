@@ -5,7 +5,7 @@ import type { ScopedRowBuilder } from '@catalog/record-types/repositories/scoped
 import type { WriteResult } from '@catalog/record-types/repositories/versioned-writer';
 import { scopedBatch } from '@catalog/record-types/services/scoped-batch';
 import { RecordWrites } from '@catalog/record-types/services/record-writes.service';
-import { parsePriceBatchItem, serializePrice } from '../dtos/price-document';
+import { parsePriceBatchItem, priceEtagHead, serializePrice } from '../dtos/price-document';
 import type { PriceBatchResultDto, PriceInputDto } from '../dtos/price.dto';
 import { PriceCaches } from '../repositories/price-caches.repository';
 
@@ -39,6 +39,14 @@ export class PriceWriteService {
     const [result] = await this.write(market, [{ id, build: builder(id, market, input) }]);
     this.metrics.writes.inc({ type: 'price', outcome: result.created ? 'created' : 'replaced' });
     return result;
+  }
+
+  async delete(id: number, market: string, version: number | null | undefined): Promise<void> {
+    await this.recordWrites.deleteScoped(this.caches.of(market), id, version, {
+      what: `the price of product ${id} in ${market}`,
+      etag: (v) => `"${priceEtagHead(id, market)}${v}"`,
+    });
+    this.metrics.writes.inc({ type: 'price', outcome: 'deleted' });
   }
 
   /** Invalid items are rejected one by one; the valid ones are written per market (scopedBatch). */

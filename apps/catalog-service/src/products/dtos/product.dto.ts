@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -23,6 +23,7 @@ import {
   MAX_ATTRIBUTES,
   MAX_LOCALES,
 } from '@catalog/common/validators';
+import { BatchOutcomeDto } from '@catalog/common/batch-outcome.dto';
 
 export const PRODUCT_STATUSES = ['active', 'draft', 'archived'] as const;
 export type ProductStatus = (typeof PRODUCT_STATUSES)[number];
@@ -258,7 +259,7 @@ export class BatchRequestDto {
   items!: BatchItemDto[];
 }
 
-export class BatchResultDto {
+class BatchResultIdDto {
   @ApiProperty({
     type: 'integer',
     nullable: true,
@@ -266,16 +267,9 @@ export class BatchResultDto {
     description: 'null when the item has no valid id',
   })
   id!: number | null;
-
-  @ApiProperty({ enum: ['created', 'replaced', 'rejected'] })
-  result!: 'created' | 'replaced' | 'rejected';
-
-  @ApiPropertyOptional({ type: 'integer', example: 3 })
-  version?: number;
-
-  @ApiPropertyOptional({ type: [String], description: 'Why the item was rejected' })
-  errors?: string[];
 }
+
+export class BatchResultDto extends IntersectionType(BatchResultIdDto, BatchOutcomeDto) {}
 
 export class BatchResponseDto {
   @ApiProperty({ type: [BatchResultDto], description: 'One result per item, in request order' })

@@ -1,20 +1,22 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictError, NotFoundError, PreconditionFailedError } from '@app/errors';
+import { ConflictError } from '@app/errors';
 import { Metrics } from '@app/metrics';
 import { serializeProduct } from '@catalog/products/dtos/product-document';
 import { parseBatchItem } from '@catalog/products/dtos/product-input';
 import type { BatchItemDto, BatchResultDto, ProductInputDto } from '@catalog/products/dtos/product.dto';
 import {
-  Expect,
-  NotStored,
   UniqueTaken,
-  VersionMismatch,
   WriteResult,
   WriterUnavailable,
 } from '@catalog/record-types/repositories/versioned-writer';
 import { ProductCacheRepository } from '../repositories/product-cache.repository';
 import { ProductRepository, RowBuilder } from '../repositories/product.repository';
-import { RecordWrites, writerUnavailable } from '@catalog/record-types/services/record-writes.service';
+import {
+  expectation,
+  RecordWrites,
+  writeProblem,
+  writerUnavailable,
+} from '@catalog/record-types/services/record-writes.service';
 import { productEtag } from './product-read.service';
 
 export interface Precondition {
@@ -46,7 +48,7 @@ export class ProductWriteService {
 
   async put(id: number, input: ProductInputDto, pre: Precondition): Promise<WriteResult> {
     const result = await this.translate(
-      () => this.products.upsert(id, expectation(pre), builder(id, input)),
+      () => this.products.upsert(id, expectation(pre.version), builder(id, input)),
       id,
       pre,
     );
@@ -56,7 +58,11 @@ export class ProductWriteService {
   }
 
   async delete(id: number, pre: Precondition): Promise<void> {
-    const result = await this.translate(() => this.products.softDelete(id, expectation(pre)), id, pre);
+    const result = await this.translate(
+      () => this.products.softDelete(id, expectation(pre.version)),
+      id,
+      pre,
+    );
     await this.recordWrites.afterCommit(this.cache, [result]);
     this.metrics.writes.inc({ type: 'product', outcome: 'deleted' });
   }
@@ -145,23 +151,10 @@ export class ProductWriteService {
     try {
       return await fn();
     } catch (e) {
-      if (e instanceof VersionMismatch) {
-        throw new PreconditionFailedError(
-          e.current === null
-            ? `product ${id} does not exist`
-            : `product ${id} is at ${productEtag(id, e.current)}, not ${pre.version === null ? '*' : productEtag(id, pre.version ?? 0)}`,
-        );
-      }
-      if (e instanceof NotStored) throw new NotFoundError(`product ${id} does not exist`);
       if (e instanceof UniqueTaken) throw new ConflictError(`sku ${e.value} belongs to another product`);
-      if (e instanceof WriterUnavailable) throw writerUnavailable(e);
-      throw e;
+      throw writeProblem(e, `product ${id}`, (v) => productEtag(id, v), pre.version);
     }
   }
-}
-
-function expectation(pre: Precondition): Expect {
-  return pre.version === undefined ? undefined : pre.version === null ? 'exists' : pre.version;
 }
 
 function idOf(raw: unknown): number | null {

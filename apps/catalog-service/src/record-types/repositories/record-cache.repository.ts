@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { redisErrorKind } from '@app/redis';
 import { INVALIDATION_STREAM } from '@catalog/invalidation/invalidation-stream';
 import { RecordType, recordKey } from '../record-type';
-import { APPLY_UNDER_OOM, APPLY_VERSIONS, BACKFILL } from './record-scripts';
+import { applyScript, BACKFILL, underOom } from './record-scripts';
 
 /** A cached absence: an id that exists nowhere (version 0) or a deleted record (its tombstone version). */
 export const ABSENT = Symbol('absent');
@@ -35,11 +35,21 @@ export interface ApplyOptions {
 }
 
 type Args = Array<Buffer | string | number>;
+type Apply = (numKeys: number, ...args: Args) => Promise<[number, string | null]>;
 type RedisWithScripts = Redis & {
   backfillRecords(numKeys: number, ...args: Args): Promise<number>;
-  applyRecordVersions(numKeys: number, ...args: Args): Promise<[number, string | null]>;
-  applyRecordVersionsUnderOom(numKeys: number, ...args: Args): Promise<[number, string | null]>;
-};
+} & Record<string, Apply>;
+
+/**
+ * Keys derived from a type's records inside its apply script (record-scripts.ts, `applyScript`): `lua`
+ * defines `derive(ids, full, at)`, `args` are its arguments, `name` tells the script apart on a
+ * connection other types share.
+ */
+export interface DerivedKeys {
+  name: string;
+  lua: string;
+  args: Args;
+}
 
 const BANG = 0x21;
 
@@ -49,13 +59,17 @@ const BANG = 0x21;
  */
 export class RecordCacheRepository {
   protected readonly redis: RedisWithScripts;
+  private readonly applyCommand: string;
 
   constructor(
     readonly type: RecordType,
     redis: Redis,
+    private readonly derived?: DerivedKeys,
   ) {
-    redis.defineCommand('applyRecordVersions', { lua: APPLY_VERSIONS });
-    redis.defineCommand('applyRecordVersionsUnderOom', { lua: APPLY_UNDER_OOM });
+    this.applyCommand = 'applyRecordVersions' + (derived?.name ?? '');
+    const lua = applyScript(derived?.lua);
+    redis.defineCommand(this.applyCommand, { lua });
+    redis.defineCommand(this.applyCommand + 'UnderOom', { lua: underOom(lua) });
     redis.defineCommand('backfillRecords', { lua: BACKFILL });
     this.redis = redis as RedisWithScripts;
   }
@@ -124,9 +138,10 @@ export class RecordCacheRepository {
       t.uniqueIndex?.keyPrefix ?? '',
       t.uniqueIndex?.tagPrefix ?? '',
       t.name,
+      ...(this.derived?.args ?? []),
     ];
     try {
-      const [changed, id] = await this.redis.applyRecordVersions(
+      const [changed, id] = await this.redis[this.applyCommand](
         keys.length + 1,
         ...keys,
         INVALIDATION_STREAM,
@@ -138,7 +153,7 @@ export class RecordCacheRepository {
     } catch (e) {
       if (redisErrorKind(e) !== 'oom') throw e;
     }
-    const [changed, id] = await this.redis.applyRecordVersionsUnderOom(
+    const [changed, id] = await this.redis[this.applyCommand + 'UnderOom'](
       keys.length + 1,
       ...keys,
       INVALIDATION_STREAM,

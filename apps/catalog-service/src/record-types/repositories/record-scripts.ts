@@ -22,12 +22,18 @@
  * MAXLEN, node, source, mode, key prefix, tag prefix, index field, index key prefix, index tag prefix, type.
  * Returns {applied, stream entry id or false}.
  *
+ * A type may derive keys from its records in the same script (stock: availability per market), so a
+ * derived key never lags the record it was derived from: `applyScript(derive)` takes Lua that defines
+ * `derive(ids, full, at)`, called with the changed ids before the XADD; its arguments follow the type's
+ * (ARGV from base + 13 on).
+ *
  * Mode `full` is the normal write. Mode `oom` runs when Redis refused the normal one because memory is full
- * and nothing volatile is left (APPLY_UNDER_OOM): it replaces keys that exist (about the same memory) and
+ * and nothing volatile is left (`underOom`): it replaces keys that exist (about the same memory) and
  * creates none, so no older version survives in Redis and the ids are still published for the edge purgers;
  * an id Redis does not hold is read from MySQL until memory is back (a backfill is refused under OOM too).
  */
-export const APPLY_VERSIONS = `
+export const applyScript = (derive = ''): string => `
+${derive}
 local n = #KEYS - 1
 local base = 2 * n
 local ttl = tonumber(ARGV[base + 1])
@@ -89,6 +95,7 @@ for i = 1, n do
   end
 end
 if #changed == 0 then return {applied, false} end
+${derive ? 'derive(changed, full, base + 13)' : ''}
 for i = 1, #changed do tags[#tags + 1] = tagPrefix .. changed[i] end
 local entry = redis.call('XADD', KEYS[n + 1], 'MAXLEN', '~', ARGV[base + 3], '*',
   'ids', table.concat(changed, ' '), 'skus', table.concat(values, ' '), 'node', ARGV[base + 4],
@@ -96,8 +103,10 @@ local entry = redis.call('XADD', KEYS[n + 1], 'MAXLEN', '~', ARGV[base + 3], '*'
 return {applied, entry}
 `;
 
+export const APPLY_VERSIONS = applyScript();
+
 /** The same script, allowed to run while Redis is out of memory (Redis 7 script flags); see mode `oom`. */
-export const APPLY_UNDER_OOM = '#!lua flags=allow-oom\n' + APPLY_VERSIONS;
+export const underOom = (script: string): string => '#!lua flags=allow-oom\n' + script;
 
 /**
  * SET NX EX for each key: a write that landed meanwhile always wins over a backfill. The entries are a cache

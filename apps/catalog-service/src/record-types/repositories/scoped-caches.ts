@@ -1,13 +1,19 @@
 import type Redis from 'ioredis';
 import type { RecordType } from '../record-type';
-import { RecordCacheRepository } from './record-cache.repository';
+import { DerivedKeys, RecordCacheRepository } from './record-cache.repository';
 
 /** The caches of a scoped record type, one per configured scope (market, warehouse), on one connection. */
 export class ScopedCaches {
   private readonly byScope = new Map<string, RecordCacheRepository>();
 
-  constructor(scopes: Iterable<string>, typeOf: (scope: string) => RecordType, redis: Redis) {
-    for (const scope of scopes) this.byScope.set(scope, new RecordCacheRepository(typeOf(scope), redis));
+  constructor(
+    scopes: Iterable<string>,
+    typeOf: (scope: string) => RecordType,
+    redis: Redis,
+    derivedOf?: (scope: string) => DerivedKeys | undefined,
+  ) {
+    for (const scope of scopes)
+      this.byScope.set(scope, new RecordCacheRepository(typeOf(scope), redis, derivedOf?.(scope)));
   }
 
   /** The cache of a configured scope (callers have validated it). */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { RecordType } from '../record-type';
-import { VersionedWriter, WriteResult } from './versioned-writer';
+import { RecordType, rowsById } from '../record-type';
+import { Expect, NotStored, VersionedWriter, VersionMismatch, WriteResult } from './versioned-writer';
 
 /** A row of a scoped record type (a price, a stock level): its own columns, and the stored document. */
 export interface ScopedRow {
@@ -40,6 +40,28 @@ export class ScopedRowsRepository {
       await this.versioned.insertOutbox(em, type, planned);
       return planned.map((p) => ({ id: p.id, version: p.version, doc: p.row.doc, created: p.created }));
     });
+  }
+
+  /**
+   * A delete keeps a tombstone row (version bumped, document cleared), like a product's, so versions stay
+   * monotonic: NotStored when there is nothing to delete, VersionMismatch when `expect` is another version.
+   */
+  async softDelete(type: RecordType, id: number, expect: Expect): Promise<WriteResult> {
+    const [result] = await this.versioned.write(type, async (em) => {
+      const [cur] = await this.versioned.lock(em, type, [id]);
+      if (cur === undefined || cur.deleted_at !== null) throw new NotStored();
+      if (typeof expect === 'number' && cur.version !== expect) throw new VersionMismatch(cur.version);
+      const version = cur.version + 1;
+      const now = new Date();
+      const { where, params } = rowsById(type);
+      await em.query(
+        `UPDATE ${type.table} SET version = ?, doc = NULL, updated_at = ?, deleted_at = ? WHERE ${where}`,
+        [version, now, now, [id], ...params],
+      );
+      await this.versioned.insertOutbox(em, type, [{ id, version }]);
+      return [{ id, version, doc: null, created: false }];
+    });
+    return result;
   }
 
   private async insertRows(

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { ServiceUnavailableError } from '@app/errors';
+import { NotFoundError, PreconditionFailedError, ServiceUnavailableError } from '@app/errors';
 import { AppLogger } from '@app/logger';
 import { Metrics } from '@app/metrics';
 import { redisErrorKind } from '@app/redis';
@@ -9,7 +9,13 @@ import type { RecordType } from '../record-type';
 import { RecordTypeRegistry } from '../record-type.registry';
 import type { ApplyOptions, RecordCacheRepository } from '../repositories/record-cache.repository';
 import { ScopedRowBuilder, ScopedRowsRepository } from '../repositories/scoped-rows.repository';
-import { WriteResult, WriterUnavailable } from '../repositories/versioned-writer';
+import {
+  Expect,
+  NotStored,
+  VersionMismatch,
+  WriteResult,
+  WriterUnavailable,
+} from '../repositories/versioned-writer';
 
 /**
  * What every record type's write does after MySQL committed: the guarded Redis apply (which also publishes
@@ -43,6 +49,26 @@ export class RecordWrites {
     }
     await this.afterCommit(cache, writes);
     return writes;
+  }
+
+  /**
+   * A delete of a scoped record type (a price, a stock level): the tombstone in MySQL, then the apply (the
+   * key becomes a tombstone, the answers holding it are purged). `expected`: If-Match (parseIfMatch).
+   */
+  async deleteScoped(
+    cache: RecordCacheRepository,
+    id: number,
+    expected: number | null | undefined,
+    describe: { what: string; etag: (version: number) => string },
+  ): Promise<WriteResult> {
+    let write: WriteResult;
+    try {
+      write = await this.rows.softDelete(cache.type, id, expectation(expected));
+    } catch (e) {
+      throw writeProblem(e, describe.what, describe.etag, expected);
+    }
+    await this.afterCommit(cache, [write]);
+    return write;
   }
 
   applyOptions(type: RecordType, source: ApplyOptions['source']): ApplyOptions {
@@ -111,4 +137,30 @@ export function writerUnavailable(e: WriterUnavailable): ServiceUnavailableError
     { outcomeUnknown: e.outcomeUnknown },
     2,
   );
+}
+
+/** If-Match as the write path takes it: undefined unconditional, null (`*`) must exist, else that version. */
+export function expectation(version: number | null | undefined): Expect {
+  return version === undefined ? undefined : version === null ? 'exists' : version;
+}
+
+/**
+ * What a failed write answers, alike for every record type: 412 (If-Match names another version), 404
+ * (nothing to change), 503 (writer away); other errors pass through. `what` names the record.
+ */
+export function writeProblem(
+  e: unknown,
+  what: string,
+  etag: (version: number) => string,
+  expected: number | null | undefined,
+): unknown {
+  if (e instanceof VersionMismatch)
+    return new PreconditionFailedError(
+      e.current === null
+        ? `${what} does not exist`
+        : `${what} is at ${etag(e.current)}, not ${expected === null ? '*' : etag(expected ?? 0)}`,
+    );
+  if (e instanceof NotStored) return new NotFoundError(`${what} does not exist`);
+  if (e instanceof WriterUnavailable) return writerUnavailable(e);
+  return e;
 }

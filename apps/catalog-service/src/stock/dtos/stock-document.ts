@@ -33,3 +33,6 @@ export function availabilityOf(quantity: number, low: number): 'in_stock' | 'low
 export const parseStockInput = (raw: unknown): Parsed<StockInputDto> => parseDto(StockInputDto, raw);
 export const parseStockBatchItem = (raw: unknown): Parsed<StockBatchItemDto> =>
   parseDto(StockBatchItemDto, raw);
+
+/** A stock level's ETag is `"st{id}-{warehouse}-v{version}"`; this is all of it but the version and quotes. */
+export const stockEtagHead = (id: number, warehouse: string): string => `st${id}-${warehouse}-v`;

@@ -1,5 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, IntersectionType } from '@nestjs/swagger';
 import { IsInt, Matches, Max, Min } from 'class-validator';
+import { BatchOutcomeDto } from '@catalog/common/batch-outcome.dto';
 import { MAX_PRODUCT_ID } from '@catalog/products/dtos/product.dto';
 
 export const WAREHOUSE = /^[a-z0-9-]{1,10}$/;
@@ -73,18 +74,14 @@ export class StockBatchRequestDto {
   items!: StockBatchItemDto[];
 }
 
-export class StockBatchResultDto {
+class StockBatchKeysDto {
   @ApiProperty({ type: 'integer', nullable: true })
   id!: number | null;
   @ApiProperty({ type: 'string', nullable: true })
   warehouse!: string | null;
-  @ApiProperty({ enum: ['created', 'replaced', 'rejected'] })
-  result!: 'created' | 'replaced' | 'rejected';
-  @ApiPropertyOptional({ type: 'integer' })
-  version?: number;
-  @ApiPropertyOptional({ type: [String] })
-  errors?: string[];
 }
+
+export class StockBatchResultDto extends IntersectionType(StockBatchKeysDto, BatchOutcomeDto) {}
 
 export class StockBatchResponseDto {
   @ApiProperty({ type: [StockBatchResultDto] })

@@ -4,7 +4,7 @@ import type { ScopedRowBuilder } from '@catalog/record-types/repositories/scoped
 import type { WriteResult } from '@catalog/record-types/repositories/versioned-writer';
 import { RecordWrites } from '@catalog/record-types/services/record-writes.service';
 import { scopedBatch } from '@catalog/record-types/services/scoped-batch';
-import { parseStockBatchItem, serializeStock } from '../dtos/stock-document';
+import { parseStockBatchItem, serializeStock, stockEtagHead } from '../dtos/stock-document';
 import type { StockBatchResultDto, StockInputDto } from '../dtos/stock.dto';
 import { StockCaches } from '../repositories/stock-caches.repository';
 
@@ -30,6 +30,14 @@ export class StockWriteService {
     ]);
     this.metrics.writes.inc({ type: 'stock', outcome: result.created ? 'created' : 'replaced' });
     return result;
+  }
+
+  async delete(id: number, warehouse: string, version: number | null | undefined): Promise<void> {
+    await this.recordWrites.deleteScoped(this.caches.of(warehouse), id, version, {
+      what: `the stock level of product ${id} in ${warehouse}`,
+      etag: (v) => `"${stockEtagHead(id, warehouse)}${v}"`,
+    });
+    this.metrics.writes.inc({ type: 'stock', outcome: 'deleted' });
   }
 
   /** Invalid items are rejected one by one; the valid ones are written per warehouse (scopedBatch). */
