@@ -82,8 +82,7 @@ async function main(): Promise<void> {
     password: config.MYSQL_PASSWORD,
     database: config.MYSQL_DATABASE,
     connectionLimit: 3,
-    // 10 s (mysql2's default) was not always enough on a machine at load 12, right after the stack started
-    connectTimeout: 30_000,
+    connectTimeout: 30_000, // mysql2's 10 s was too short once, at load 12, right after the stack started
   });
   const redis = new Redis(config.REDIS_PRODUCT_URL, { maxRetriesPerRequest: 2 });
   // Prices and stock: their own Redis when configured (the stack's second Redis), else the product one.
@@ -291,7 +290,6 @@ async function seedCategories(db: Pool, redis: Redis, mode: string, ttl: number)
   }
   await p.exec();
 }
-
 class UsageError extends Error {}
 
 main().catch((e: unknown) => {
