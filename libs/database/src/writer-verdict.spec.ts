@@ -107,16 +107,19 @@ describe(readOnlyPlan.name, () => {
 
 describe(writerReplication.name, () => {
   it('keeps a closed master replicating from the writer', () => {
-    expect(writerReplication(false, '1-1-10', null).run).toBe(true);
+    expect(writerReplication(false, false, '1-1-10', null).run).toBe(true);
   });
   it('stops pulling from a peer it cannot reach', () => {
-    expect(writerReplication(true, '1-1-10,2-2-5', null).run).toBe(false);
+    expect(writerReplication(true, true, '1-1-10,2-2-5', null).run).toBe(false);
   });
   it('pulls again once the peer has nothing it lacks', () => {
-    expect(writerReplication(true, '1-1-10,2-2-50', '1-1-10,2-2-40').run).toBe(true);
+    expect(writerReplication(true, false, '1-1-10,2-2-50', '1-1-10,2-2-40').run).toBe(true);
   });
   it('keeps a peer with an errant transaction cut off', () => {
     // B took over at A's 1-1-10; A restarted with 1-1-11, written to its binlog but never sent.
-    expect(writerReplication(true, '1-1-10,2-2-50', '1-1-11,2-2-50')).toMatchObject({ run: false });
+    expect(writerReplication(true, false, '1-1-10,2-2-50', '1-1-11,2-2-50')).toMatchObject({ run: false });
+  });
+  it('keeps running replication running while the peer stays reachable', () => {
+    expect(writerReplication(true, true, '1-1-10,2-2-50', '1-1-11,2-2-50').run).toBe(true);
   });
 });

@@ -135,12 +135,16 @@ export function readOnlyPlan(
  */
 export function writerReplication(
   open: boolean,
+  replicating: boolean,
   selfCurrentPos: string,
   peerBinlogPos: string | null,
 ): { run: boolean; why: string } {
   if (!open) return { run: true, why: 'closed: it replicates from the writer' };
   if (peerBinlogPos === null)
     return { run: false, why: 'peer unreachable: nothing it returns with is pulled' };
+  // Running, it stays running: what the peer has beyond this writer then is on its way (a row a person wrote
+  // on the passive master), not something it came back with.
+  if (replicating) return { run: true, why: 'replicating from a peer that stayed reachable' };
   return gtidCovers(selfCurrentPos, peerBinlogPos)
     ? { run: true, why: 'peer has nothing this writer lacks' }
     : { run: false, why: 'peer has transactions this writer never had (errant): re-clone the peer' };

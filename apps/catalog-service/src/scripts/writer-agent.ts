@@ -201,7 +201,12 @@ async function enforce(o: Options, seen: Observed, v: Verdict, say: (s: string) 
     say(`cut ${r?.sessions ?? 0} writer sessions #${plan.why}`);
   }
   const open = plan.readOnly === null ? !seen.self.readOnly : !plan.readOnly && !undone;
-  const rep = writerReplication(open, seen.self.currentPos, seen.peer?.binlogPos ?? null);
+  const rep = writerReplication(
+    open,
+    seen.self.replicating,
+    seen.self.currentPos,
+    seen.peer?.binlogPos ?? null,
+  );
   const sqlError = seen.self.slave?.lastSqlError ?? '';
   if (seen.self.slave && rep.run !== seen.self.replicating && !(rep.run && sqlError)) {
     await withConnection(o.self, (c) => c.query(rep.run ? 'START SLAVE' : 'STOP SLAVE'));
