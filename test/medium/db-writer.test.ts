@@ -157,6 +157,52 @@ describe('MariaDB writer: agent checks, sticky failover, semi-sync', () => {
     }
   });
 
+  it('never lets a crashed writer hand the new writer a transaction it wrote but never sent', async () => {
+    expect(await writerServer()).toBe(1);
+    const [id] = freshIds(1);
+    const agentB = await stackPid('db-agent-b');
+    const domainPos = (pos: string, d: number) => pos.split(',').find((g) => g.startsWith(`${d}-`)) ?? '';
+    try {
+      // A transaction in A's binlog that B never receives: B's agent paused (it would restart B's replication),
+      // B's I/O thread stopped, a row written on A as root (semi-sync times out after 2 s), then A is killed.
+      process.kill(agentB, 'SIGSTOP');
+      await rootSql('b', 'STOP SLAVE IO_THREAD');
+      await rootSql(
+        'a',
+        `INSERT INTO catalog.outbox (record_type, record_id, version) VALUES ('errant-test', ${id}, 1)`,
+      );
+      process.kill(await stackPid('mariadb-a'), 'SIGKILL');
+      process.kill(agentB, 'SIGCONT');
+      await waitFor(async () => (await writerServer()) === 2 && (await writerOpen()), 30_000, 200);
+      // A comes back with that transaction; B, now the writer, must not pull it.
+      await stackSh('start', 'mariadb-a');
+      await waitFor(async () => (await agentVerdict('a')).startsWith('up'), 60_000, 250);
+      await new Promise((r) => setTimeout(r, 3_000)); // several agent rounds
+      expect(await rootSql('b', `SELECT COUNT(*) FROM catalog.outbox WHERE record_id = ${id}`)).toBe('0');
+      expect(await rootSql('b', "SHOW GLOBAL STATUS LIKE 'Slave_running'")).toMatch(/\tOFF$/);
+    } finally {
+      process.kill(agentB, 'SIGCONT');
+      // The repair a person would make for a known errant transaction (else: re-clone A): drop its row on A
+      // unlogged, and let B count its GTID as applied; B's agent then starts replication from A again.
+      await stackSh('start', 'mariadb-a');
+      const errant = domainPos(await rootSql('a', 'SELECT @@gtid_binlog_pos'), 1);
+      await rootSql('a', `SET sql_log_bin = 0; DELETE FROM catalog.outbox WHERE record_type = 'errant-test'`);
+      const slavePos = (await rootSql('b', 'SELECT @@gtid_slave_pos'))
+        .split(',')
+        .filter((g) => !g.startsWith('1-'));
+      await rootSql(
+        'b',
+        `STOP SLAVE; SET GLOBAL gtid_slave_pos = '${[errant, ...slavePos].filter(Boolean).join(',')}'`,
+      );
+      await waitFor(
+        async () => /\tON$/.test(await rootSql('b', "SHOW GLOBAL STATUS LIKE 'Slave_running'")),
+        20_000,
+      );
+      await stackSh('writer', 'a');
+      await waitFor(async () => (await writerServer()) === 1 && (await writerOpen()), 10_000, 100);
+    }
+  });
+
   it('answers 503 problem+json with Retry-After, not 500, while no master takes writes', async () => {
     const app: NestFastifyApplication = await startApp();
     try {

@@ -29,6 +29,12 @@ describe(writerVerdict.name, () => {
       false,
     );
   });
+  it('stays up as the cut-off writer when its peer comes back with transactions it never had', () => {
+    const stopped = { sqlRunning: false, lastSqlError: '', relayApplied: true };
+    const self = { currentPos: '1-1-10,2-2-50', slave: stopped };
+    expect(writerVerdict({ ...self, cutOffWriter: true }, '1-1-11,2-2-50').up).toBe(true);
+    expect(writerVerdict({ ...self, cutOffWriter: false }, '1-1-11,2-2-50').up).toBe(false);
+  });
   it('is up with its peer gone once the relay log is applied', () => {
     expect(writerVerdict({ currentPos: '1-1-10', slave }, null).up).toBe(true);
     expect(writerVerdict({ currentPos: '1-1-10', slave: { ...slave, relayApplied: false } }, null).up).toBe(

@@ -27,6 +27,11 @@ export function gtidCovers(have: string, need: string): boolean {
 export interface MasterState {
   /** @@gtid_current_pos: what this server has, its own writes and what it applied from its peer. */
   currentPos: string;
+  /**
+   * The open writer (read_only OFF) whose replication from its peer is stopped (its agent stopped it when the
+   * peer was unreachable: writerReplication). Undefined where not known.
+   */
+  cutOffWriter?: boolean;
   /** From SHOW SLAVE STATUS (replication from the peer); null when replication is not configured. */
   slave: {
     sqlRunning: boolean;
@@ -51,9 +56,13 @@ export function writerVerdict(self: MasterState, peerBinlogPos: string | null): 
     return { up: false, why: `replication stopped on an error: ${self.slave.lastSqlError.slice(0, 80)}` };
   }
   if (peerBinlogPos !== null) {
-    return gtidCovers(self.currentPos, peerBinlogPos)
-      ? { up: true, why: 'has everything its peer committed' }
-      : { up: false, why: 'behind its peer: applying its binlog' };
+    if (gtidCovers(self.currentPos, peerBinlogPos))
+      return { up: true, why: 'has everything its peer committed' };
+    // The peer came back with transactions this writer never had (written, never sent, committed by crash
+    // recovery): errant, not "ahead". The writer stays the writer and keeps them out.
+    if (self.cutOffWriter)
+      return { up: true, why: 'peer has transactions it never had (errant, kept out): re-clone the peer' };
+    return { up: false, why: 'behind its peer: applying its binlog' };
   }
   if (!self.slave) return { up: true, why: 'peer unreachable, no replication configured' };
   // A SQL thread stopped without an error (the agent stops the open writer's replication from a peer it

@@ -75,6 +75,12 @@ async function selfState(addr: string): Promise<Observed['self']> {
       currentPos: vars.get('gtid_current_pos') ?? '',
       readOnly: vars.get('read_only') === 'ON',
       replicating: s !== undefined && s.Slave_IO_Running !== 'No',
+      cutOffWriter:
+        vars.get('read_only') === 'OFF' &&
+        s !== undefined &&
+        s.Slave_IO_Running === 'No' &&
+        s.Slave_SQL_Running === 'No' &&
+        !s.Last_SQL_Error,
       slave: s
         ? {
             sqlRunning: s.Slave_SQL_Running === 'Yes',
