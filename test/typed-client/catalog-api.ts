@@ -484,11 +484,13 @@ export interface components {
       strikeThrough?: number | null;
       /**
        * Format: date-time
+       * @description Start of the validity window
        * @example 2026-12-01T00:00:00Z
        */
       validFrom?: string | null;
       /**
        * Format: date-time
+       * @description End of the validity window: must be after validFrom
        * @example 2026-12-31T23:59:59Z
        */
       validTo?: string | null;
@@ -548,11 +550,13 @@ export interface components {
       strikeThrough?: number | null;
       /**
        * Format: date-time
+       * @description Start of the validity window
        * @example 2026-12-01T00:00:00Z
        */
       validFrom?: string | null;
       /**
        * Format: date-time
+       * @description End of the validity window: must be after validFrom
        * @example 2026-12-31T23:59:59Z
        */
       validTo?: string | null;

@@ -41,6 +41,7 @@ export class PriceInputDto {
     // RFC 3339: a four-digit year (ISO 8601's expanded years, +012200-..., are refused).
     pattern: '^[0-9]{4}-',
     nullable: true,
+    description: 'Start of the validity window',
     example: '2026-12-01T00:00:00Z',
   })
   @IsOptional()
@@ -54,6 +55,7 @@ export class PriceInputDto {
     // RFC 3339: a four-digit year (ISO 8601's expanded years, +012200-..., are refused).
     pattern: '^[0-9]{4}-',
     nullable: true,
+    description: 'End of the validity window: must be after validFrom',
     example: '2026-12-31T23:59:59Z',
   })
   @IsOptional()
