@@ -274,6 +274,7 @@ mdb_clone_from_peer() {
     --master-data=2 --routines --triggers --events --databases $dbs >"$dump" ||
     die "dumping mariadb-$peer failed"
   pos=$(sed -n "s/^-- SET GLOBAL gtid_slave_pos='\([^']*\)'.*/\1/p" "$dump" | head -n1)
+  mdb_sql "$x" -e 'STOP SLAVE' # its own replication must not apply events into tables being reloaded
   { echo 'SET sql_log_bin = 0;'; cat "$dump"; } | mdb_sql "$x" || die "loading the clone into mariadb-$x failed"
   rm -f "$dump"
   local peer_port
@@ -364,6 +365,69 @@ start_db_agent() {
   wait_port "$port" "$AGENT_START_TIMEOUT" "$pid" ||
     die "$name (pid $pid) is not listening on $port; see $STACK_LOG_DIR/$name.log"
   log "started $name (pid $pid, port $port, for mariadb-$x)"
+}
+
+# ------------------------------------------------- rejoin after a crash --
+
+# The GTIDs of X's binlog that its peer never had, one per line (none: nothing printed).
+mdb_errant_gtids() {
+  local x=$1 mine theirs
+  mine=$(mdb_sql "$x" -e 'SELECT @@gtid_binlog_pos') || return 1
+  theirs=$(mdb_sql "$(mdb_peer "$x")" -e 'SELECT @@gtid_current_pos') || return 1
+  awk -v mine="$mine" -v theirs="$theirs" 'BEGIN {
+    n = split(theirs, t, ","); for (i = 1; i <= n; i++) { split(t[i], p, "-"); have[p[1]] = p[3] }
+    n = split(mine, m, ","); for (i = 1; i <= n; i++) { split(m[i], p, "-"); if (p[3] + 0 > have[p[1]] + 0) print m[i] }
+  }'
+}
+
+# X is the open writer and does not replicate from its peer (its agent stopped that: writerReplication).
+mdb_cut_off_writer() {
+  [[ "$(mdb_sql "$1" -e 'SELECT @@read_only')" == 0 ]] &&
+    [[ "$(mdb_sql "$1" -e "SHOW GLOBAL STATUS LIKE 'Slave_running'" | cut -f2)" == OFF ]]
+}
+
+# A master killed while it was the writer can come back with transactions it wrote to its binlog but never
+# sent: with lossless semi-synchronous replication (AFTER_SYNC) they were never acknowledged to a client, and
+# InnoDB's crash recovery commits them. The master that took over keeps them out (its agent leaves its
+# replication from that peer stopped), so the pair would stay half-replicated until a person re-cloned the
+# errant master. This does that re-clone, as replication-manager's rejoin does: the errant transactions are
+# saved to the stack's log folder first (they are acknowledged writes only if semi-sync had fallen back to
+# asynchronous before the crash, which CatalogMySQLSemiSyncOff alerts on), the master leaves the reader
+# pool, its agent is paused, and it is cloned from the writer. docs/data-safety.md, "A crashed writer's
+# unsent transactions".
+rejoin_errant_masters() {
+  local x peer errant
+  for x in a b; do
+    peer=$(mdb_peer "$x")
+    selected "mariadb-$x" || continue
+    mdb_ping "$x" && mdb_ping "$peer" || continue
+    mdb_cut_off_writer "$peer" || continue
+    [[ -n "$(mdb_errant_gtids "$x")" ]] || continue
+    sleep 2 # a few agent rounds: a peer the writer still replicates from catches up on its own
+    mdb_cut_off_writer "$peer" || continue
+    errant=$(mdb_errant_gtids "$x" | paste -sd, -)
+    [[ -n "$errant" ]] || continue
+    local saved
+    saved="$STACK_LOG_DIR/mariadb-$x-errant-$(date +%Y%m%dT%H%M%S).binlog.sql"
+    # shellcheck disable=SC2046 # binlog file names have no spaces
+    mariadb-binlog --verbose --start-position="$(mdb_sql "$peer" -e 'SELECT @@gtid_current_pos')" \
+      $(sed "s|^\./|$(mdb_data "$x")/|" "$(mdb_data "$x")/mariadb-$x-bin.index") >"$saved" 2>&1 ||
+      warn "saving mariadb-$x's errant transactions to $saved failed"
+    warn "mariadb-$x has transactions the writer mariadb-$peer never had ($errant), saved to $saved;" \
+      "re-cloning mariadb-$x from mariadb-$peer"
+    local db_proxy=0 agent rc=0
+    is_running haproxy-db "$PORT_HAPROXY_DB_WRITER" && db_proxy=1
+    if ((db_proxy)); then
+      haproxy_db_cmd "set server mysql-reader/mariadb-$x state maint" >/dev/null
+      haproxy_db_cmd "shutdown sessions server mysql-reader/mariadb-$x" >/dev/null
+    fi
+    agent=$(read_pid "db-agent-$x") || agent=
+    [[ -z "$agent" ]] || kill -STOP "$agent"
+    (mdb_clone_from_peer "$x") || rc=$?
+    [[ -z "$agent" ]] || kill -CONT "$agent"
+    ((rc == 0)) || die "re-cloning mariadb-$x failed (see above); it stays out of the reader pool until it is re-cloned"
+    ((db_proxy == 0)) || haproxy_db_cmd "set server mysql-reader/mariadb-$x state ready" >/dev/null
+  done
 }
 
 # -------------------------------------------------------------- HAProxy --
@@ -659,6 +723,7 @@ cmd_start() {
   start_db_agent a
   start_db_agent b
   start_haproxy_db
+  rejoin_errant_masters
   start_redis
 
   write_env_files

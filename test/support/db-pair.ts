@@ -59,3 +59,13 @@ export async function stackPid(name: string): Promise<number> {
   const { readFile } = await import('node:fs/promises');
   return Number((await readFile(path.join(stackDir(), 'pids', `${name}.pid`), 'utf8')).trim());
 }
+
+/** The files the stack saved a re-cloned master's errant transactions to (scripts/stack.sh), oldest first. */
+export async function savedErrant(server: 'a' | 'b' = 'a'): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  const logs = path.join(stackDir(), 'logs');
+  return (await readdir(logs))
+    .filter((f) => f.startsWith(`mariadb-${server}-errant-`))
+    .sort()
+    .map((f) => path.join(logs, f));
+}

@@ -139,7 +139,7 @@ export function readOnlyPlan(
  * Replicated into the new writer, that transaction overwrites newer versions (seen once in the chaos run:
  * versions backwards, one (id, version) with two documents). So the writer stops replicating from a peer it
  * cannot reach, and starts again only once the peer has nothing it lacks; a peer that has (an errant
- * transaction) stays cut off, its replication stopped and reported, until it is re-cloned.
+ * transaction) stays cut off until the stack re-clones it (scripts/stack.sh, rejoin_errant_masters).
  * A closed master always replicates from the writer.
  */
 export function writerReplication(
