@@ -793,7 +793,7 @@ export interface components {
         [key: string]: string;
       };
       /** @description With include=price: the price in the market, null when it has none */
-      price?: components['schemas']['PriceDto'] | null;
+      price?: components['schemas']['PriceDto'] | (never | null);
       /** @example SKU-000001 */
       sku: string;
       /**
@@ -802,7 +802,7 @@ export interface components {
        */
       status: 'active' | 'draft' | 'archived';
       /** @description With include=stock: availability in the market, null when no warehouse of it has a level */
-      stock?: components['schemas']['StockPartDto'] | null;
+      stock?: components['schemas']['StockPartDto'] | (never | null);
       /**
        * Format: date-time
        * @example 2026-11-22T10:00:00.000Z

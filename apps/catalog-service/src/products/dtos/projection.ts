@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional, ApiQuery } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiQuery, getSchemaPath } from '@nestjs/swagger';
 import { ValidationError } from '@app/errors';
 import { MARKET_SCHEMA, onlyParams, parseMarket } from '@catalog/common/ids';
 import { LOCALE } from '@catalog/common/validators';
@@ -76,18 +76,25 @@ export class StockPartDto {
   quantity!: number;
 }
 
+/**
+ * A part that is an object or null. OpenAPI 3.0 has no nullable $ref: `nullable` beside `allOf: [$ref]`
+ * adds null only to the sibling `type`, and the referenced object schema still refuses it (3.0.3), so
+ * validators and generated clients read such a part as never null. `anyOf` with a null-only schema says it.
+ */
+const nullable = (model: new () => unknown, description: string) =>
+  ApiPropertyOptional({
+    anyOf: [{ $ref: getSchemaPath(model) }, { type: 'object', nullable: true, enum: [null] }],
+    description,
+  });
+
+@ApiExtraModels(PriceDto, StockPartDto)
 export class ProjectedProductDto extends ProductDto {
-  @ApiPropertyOptional({
-    type: PriceDto,
-    nullable: true,
-    description: 'With include=price: the price in the market, null when it has none',
-  })
+  @nullable(PriceDto, 'With include=price: the price in the market, null when it has none')
   price?: PriceDto | null;
-  @ApiPropertyOptional({
-    type: StockPartDto,
-    nullable: true,
-    description: 'With include=stock: availability in the market, null when no warehouse of it has a level',
-  })
+  @nullable(
+    StockPartDto,
+    'With include=stock: availability in the market, null when no warehouse of it has a level',
+  )
   stock?: StockPartDto | null;
 }
 
