@@ -3,7 +3,7 @@ import * as http from 'node:http';
  * The chaos stack: started and healed with scripts/stack.sh, faults injected only through the pid files it
  * records under .stack/<name>/pids/, and the health probes the experiments judge recovery by.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -250,6 +250,32 @@ export class Stack {
     } finally {
       await c.end().catch(() => c.destroy());
     }
+  }
+
+  /** SQL as root over a master's own socket (the stack's my.cnf): for faults no service account may make. */
+  rootSql(x: 'a' | 'b', sql: string): Promise<string> {
+    const cnf = path.join(this.dir, `mariadb-${x}`, 'my.cnf');
+    return new Promise((resolve, reject) => {
+      execFile(
+        'mariadb',
+        [`--defaults-file=${cnf}`, '-N', '-B', '-e', sql],
+        { timeout: 30_000 },
+        (err, out) => {
+          if (err) reject(new Error(`mariadb-${x}: ${err.message}`));
+          else resolve(out.trim());
+        },
+      );
+    });
+  }
+
+  /** Files the stack saved a re-cloned master's errant transactions to (scripts/stack.sh), newest last. */
+  errantSaved(x: 'a' | 'b'): string[] {
+    const logs = path.join(this.dir, 'logs');
+    if (!fs.existsSync(logs)) return [];
+    return fs
+      .readdirSync(logs)
+      .filter((f) => f.startsWith(`mariadb-${x}-errant-`))
+      .sort();
   }
 
   get mariadbPorts(): Record<'a' | 'b', number> {
