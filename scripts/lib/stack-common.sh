@@ -86,6 +86,8 @@ stack_ports() {
   PORT_EXPORTER_MYSQLD_B=$((29105 + o))
   PORT_EXPORTER_REDIS_PRIMARY=$((29121 + o))
   PORT_EXPORTER_REDIS_REPLICA=$((29122 + o))
+  PORT_EXPORTER_REDIS_PRICES_PRIMARY=$((29123 + o))
+  PORT_EXPORTER_REDIS_PRICES_REPLICA=$((29124 + o))
   PORT_PROMETHEUS=$((29190 + o))
 }
 varnish_exporter_port() { echo $((29130 + $1 + STACK_PORT_OFFSET)); }
@@ -115,6 +117,8 @@ component_port() {
     exporter-mysqld-b) echo "$PORT_EXPORTER_MYSQLD_B" ;;
     exporter-redis-primary) echo "$PORT_EXPORTER_REDIS_PRIMARY" ;;
     exporter-redis-replica) echo "$PORT_EXPORTER_REDIS_REPLICA" ;;
+    exporter-redis-prices-primary) echo "$PORT_EXPORTER_REDIS_PRICES_PRIMARY" ;;
+    exporter-redis-prices-replica) echo "$PORT_EXPORTER_REDIS_PRICES_REPLICA" ;;
     exporter-varnish-[0-9]) varnish_exporter_port "${1#exporter-varnish-}" ;;
     prometheus) echo "$PORT_PROMETHEUS" ;;
     *) echo "" ;;

@@ -2,6 +2,7 @@
 # Monitoring of the local stack: the field's exporters (Debian packages) and a Prometheus server with the
 # project's rules. Sourced by scripts/stack.sh; every process has its pid file like the rest of the stack:
 #   exporter-redis-primary/-replica   prometheus-redis-exporter, one per Redis node      29121/29122 + offset
+#   exporter-redis-prices-primary/-replica   the same for the prices/stock Redis          29123/29124 + offset
 #   exporter-mysqld-a/-b              prometheus-mysqld-exporter, one per MariaDB        29104/29105 + offset
 #   exporter-varnish-N                prometheus-varnish-exporter (varnishstat -n)       29130+N + offset
 #   prometheus                        scrapes all of them, the service nodes and both    29190 + offset
@@ -85,6 +86,10 @@ start_exporters() {
   monitoring_credentials
   is_running redis-primary && start_redis_exporter redis-primary "$PORT_EXPORTER_REDIS_PRIMARY" "$PORT_REDIS_PRIMARY"
   is_running redis-replica && start_redis_exporter redis-replica "$PORT_EXPORTER_REDIS_REPLICA" "$PORT_REDIS_REPLICA"
+  is_running redis-prices-primary &&
+    start_redis_exporter redis-prices-primary "$PORT_EXPORTER_REDIS_PRICES_PRIMARY" "$PORT_REDIS_PRICES_PRIMARY"
+  is_running redis-prices-replica &&
+    start_redis_exporter redis-prices-replica "$PORT_EXPORTER_REDIS_PRICES_REPLICA" "$PORT_REDIS_PRICES_REPLICA"
   is_running mariadb-a && start_mysqld_exporter a "$PORT_EXPORTER_MYSQLD_A" "$PORT_MARIADB_A"
   is_running mariadb-b && start_mysqld_exporter b "$PORT_EXPORTER_MYSQLD_B" "$PORT_MARIADB_B"
   for ((i = 1; i <= 9; i++)); do

@@ -17,9 +17,17 @@ describe('GET /metrics on a running node', () => {
     expect(body).toMatch(/^catalog_reads_total\{type="product",tier="redis"\} [1-9]\d*$/m);
   });
 
-  it("is scraped by the stack's Prometheus, with each node's Varnish exporter and the front HAProxy", async () => {
+  it("is scraped by the stack's Prometheus, with each node's Varnish exporter, both Redis and the front HAProxy", async () => {
     const prometheus = stackEnv().PROMETHEUS_URL;
-    const want = ['catalog:1', 'catalog:2', 'varnish:1', 'varnish:2', 'haproxy:front'];
+    const want = [
+      'catalog:1',
+      'catalog:2',
+      'varnish:1',
+      'varnish:2',
+      'haproxy:front',
+      'redis:redis-primary',
+      'redis:redis-prices-primary',
+    ];
     let have: string[] = [];
     // The e2e start adds the nodes to a running Prometheus (a reload): their first scrape within 15 s.
     const deadline = Date.now() + 90_000;
@@ -32,7 +40,7 @@ describe('GET /metrics on a running node', () => {
       ).data.activeTargets;
       have = targets
         .filter((t) => t.health === 'up')
-        .map((t) => `${t.labels.job}:${t.labels.node ?? t.labels.haproxy ?? ''}`);
+        .map((t) => `${t.labels.job}:${t.labels.node ?? t.labels.haproxy ?? t.labels.redis ?? ''}`);
       if (want.every((w) => have.includes(w))) break;
       await new Promise((r) => setTimeout(r, 1_000));
     }
