@@ -147,6 +147,11 @@ async function bothMastersCommitting(
   return { intervals, overlapping };
 }
 
+/** The MariaDB experiments need to know which master the writer endpoint reaches. */
+async function needsWriter(ctx: Ctx): Promise<string | undefined> {
+  return (await ctx.stack.currentWriter()) ? undefined : 'the writer endpoint answers no server_id';
+}
+
 function kill(ctx: Ctx, name: string, sig: NodeJS.Signals): string {
   const pid = ctx.stack.signal(name, sig);
   return `${sig} ${name} (pid ${pid})`;
@@ -298,8 +303,7 @@ export const EXPERIMENTS: Experiment[] = [
     title: 'MariaDB writer killed (SIGKILL), then restarted (failback is up to the stack)',
     quick: true,
     phases: { faultS: 20, afterS: 30 },
-    impossible: async (ctx) =>
-      (await ctx.stack.currentWriter()) ? undefined : 'the writer endpoint answers no server_id',
+    impossible: needsWriter,
     inject: async (ctx) => {
       const w = (await ctx.stack.currentWriter())!;
       ctx.facts.writerBefore = w;
@@ -321,8 +325,7 @@ export const EXPERIMENTS: Experiment[] = [
     name: 'mariadb-writer-kill-unsent',
     title: 'MariaDB writer killed (SIGKILL) with commits its peer never received, then restarted',
     phases: { faultS: 20, afterS: 30 },
-    impossible: async (ctx) =>
-      (await ctx.stack.currentWriter()) ? undefined : 'the writer endpoint answers no server_id',
+    impossible: needsWriter,
     inject: async (ctx) => {
       const w = (await ctx.stack.currentWriter())!;
       const p = w === 'a' ? 'b' : 'a';
@@ -367,8 +370,7 @@ export const EXPERIMENTS: Experiment[] = [
     name: 'mariadb-passive-down',
     title: 'the passive MariaDB master stopped (SIGTERM) for a while, then restarted',
     phases: { faultS: 30 },
-    impossible: async (ctx) =>
-      (await ctx.stack.currentWriter()) ? undefined : 'the writer endpoint answers no server_id',
+    impossible: needsWriter,
     inject: async (ctx) => {
       const passive = (await ctx.stack.currentWriter()) === 'a' ? 'b' : 'a';
       ctx.facts.passive = passive;
@@ -385,8 +387,7 @@ export const EXPERIMENTS: Experiment[] = [
     title: 'the writer agents flap: each master forced "agent down" in turn, every second, beside creates',
     phases: { faultS: 20 },
     creates: { rate: 100, connections: 16 },
-    impossible: async (ctx) =>
-      (await ctx.stack.currentWriter()) ? undefined : 'the writer endpoint answers no server_id',
+    impossible: needsWriter,
     inject: async (ctx) => {
       ctx.facts.writerBefore = await ctx.stack.currentWriter();
       return 'set server mysql-writer/mariadb-a|b agent down, in turn every 1 s (the real agent answers within 0.5 s)';
@@ -418,8 +419,7 @@ export const EXPERIMENTS: Experiment[] = [
       'writer sessions split over both masters (B agent-less, A drained, half its sessions cut), hot ids',
     phases: { faultS: 20 },
     creates: { rate: 100, connections: 16 },
-    impossible: async (ctx) =>
-      (await ctx.stack.currentWriter()) ? undefined : 'the writer endpoint answers no server_id',
+    impossible: needsWriter,
     inject: async (ctx) => {
       const w = (await ctx.stack.currentWriter())!;
       const p = w === 'a' ? 'b' : 'a';
