@@ -221,13 +221,17 @@ export const EXPERIMENTS: Experiment[] = [
     inject: (ctx) => kill(ctx, 'service-2', 'SIGTERM'),
     heal: restart,
     targets: (_ctx, r) => {
-      const f = r.samples.filter((s) => doneAt(s) >= r.tFault && failed(s)).length;
+      // While node 2 is out of rotation node 1 carries the whole load; on this 2-core machine it may shed
+      // (503 `overloaded` with Retry-After, before any work), issue 12's back-off answer, not a request the
+      // stop failed. Counted and reported apart, as in `creates`.
+      const f = r.samples.filter((s) => doneAt(s) >= r.tFault && failed(s));
+      const shed = f.filter((s) => s.status === 503 && s.problemType === 'overloaded' && s.retryAfter);
       return [
         {
-          name: 'a graceful stop fails no request',
+          name: 'a graceful stop fails no request (load shedding reported apart)',
           kind: 'availability',
-          pass: f === 0,
-          value: `${f} failed`,
+          pass: f.length === shed.length,
+          value: `${f.length - shed.length} failed; shed (503 overloaded, Retry-After): ${shed.length}`,
         },
       ];
     },
