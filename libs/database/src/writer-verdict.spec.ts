@@ -3,6 +3,7 @@ import { expect } from 'expect';
 import {
   gtidCovers,
   readOnlyPlan,
+  replicationState,
   RouteServer,
   routedWriter,
   writerReplication,
@@ -127,5 +128,35 @@ describe(writerReplication.name, () => {
   });
   it('keeps running replication running while the peer stays reachable', () => {
     expect(writerReplication(true, true, '1-1-10,2-2-50', '1-1-11,2-2-50').run).toBe(true);
+  });
+});
+
+describe(replicationState.name, () => {
+  const row = (io: string, sql: string, error = '') => ({
+    Slave_IO_Running: io,
+    Slave_SQL_Running: sql,
+    Last_SQL_Error: error,
+    Master_Log_File: 'b-bin.000001',
+    Relay_Master_Log_File: 'b-bin.000001',
+    Read_Master_Log_Pos: 400,
+    Exec_Master_Log_Pos: 400,
+  });
+  it('counts an open writer whose I/O thread is stopped as cut off, whatever its SQL thread does', () => {
+    // chaos mariadb-writer-kill-unsent: only the I/O thread was stopped when A opened; B came back errant.
+    const s = replicationState(true, row('No', 'Yes'));
+    expect(s).toMatchObject({ replicating: false, cutOffWriter: true });
+    expect(writerVerdict({ currentPos: '1-1-10,2-2-50', ...s }, '1-1-10,2-2-51').up).toBe(true);
+  });
+  it('does not count a writer still pulling, or a closed master, or a stopped SQL error as cut off', () => {
+    expect(replicationState(true, row('Connecting', 'Yes')).cutOffWriter).toBe(false);
+    expect(replicationState(false, row('No', 'No')).cutOffWriter).toBe(false);
+    expect(replicationState(true, row('No', 'No', 'Could not execute Delete_rows')).cutOffWriter).toBe(false);
+  });
+  it('reports no replication where none is configured', () => {
+    expect(replicationState(true, undefined)).toEqual({
+      replicating: false,
+      cutOffWriter: false,
+      slave: null,
+    });
   });
 });

@@ -41,6 +41,33 @@ export interface MasterState {
   } | null;
 }
 
+/**
+ * A master's replication from its peer, as the agent's rules need it. `replicating` and `cutOffWriter` are
+ * both about the I/O thread, the one that pulls from the peer: an open writer whose I/O thread is stopped
+ * pulls nothing, whatever its SQL thread does. (cutOffWriter once also asked for a stopped SQL thread: a
+ * writer that opened while only its I/O thread was stopped then read a peer that came back errant as
+ * "behind its peer", closed, replicated and pulled the errant commits: chaos mariadb-writer-kill-unsent.)
+ */
+export function replicationState(
+  open: boolean,
+  s: Readonly<Record<string, unknown>> | undefined, // a row of SHOW SLAVE STATUS
+): Pick<MasterState, 'cutOffWriter' | 'slave'> & { replicating: boolean } {
+  if (!s) return { replicating: false, cutOffWriter: false, slave: null };
+  const lastSqlError = typeof s.Last_SQL_Error === 'string' ? s.Last_SQL_Error : '';
+  const ioStopped = s.Slave_IO_Running === 'No';
+  return {
+    replicating: !ioStopped,
+    cutOffWriter: open && ioStopped && !lastSqlError,
+    slave: {
+      sqlRunning: s.Slave_SQL_Running === 'Yes',
+      lastSqlError,
+      relayApplied:
+        s.Master_Log_File === s.Relay_Master_Log_File &&
+        Number(s.Read_Master_Log_Pos) === Number(s.Exec_Master_Log_Pos),
+    },
+  };
+}
+
 export type Verdict = { up: true; why: string } | { up: false; why: string };
 
 /**

@@ -5,6 +5,7 @@ import { createConnection, Connection, RowDataPacket } from 'mysql2/promise';
 import {
   MasterState,
   readOnlyPlan,
+  replicationState,
   RouteServer,
   routedWriter,
   Verdict,
@@ -70,26 +71,10 @@ async function selfState(addr: string): Promise<Observed['self']> {
   return withConnection(addr, async (c) => {
     const vars = await variables(c, ['gtid_current_pos', 'read_only']);
     const [rows] = await c.query<RowDataPacket[]>('SHOW SLAVE STATUS');
-    const s = rows[0];
     return {
       currentPos: vars.get('gtid_current_pos') ?? '',
       readOnly: vars.get('read_only') === 'ON',
-      replicating: s !== undefined && s.Slave_IO_Running !== 'No',
-      cutOffWriter:
-        vars.get('read_only') === 'OFF' &&
-        s !== undefined &&
-        s.Slave_IO_Running === 'No' &&
-        s.Slave_SQL_Running === 'No' &&
-        !s.Last_SQL_Error,
-      slave: s
-        ? {
-            sqlRunning: s.Slave_SQL_Running === 'Yes',
-            lastSqlError: String(s.Last_SQL_Error ?? ''),
-            relayApplied:
-              s.Master_Log_File === s.Relay_Master_Log_File &&
-              Number(s.Read_Master_Log_Pos) === Number(s.Exec_Master_Log_Pos),
-          }
-        : null,
+      ...replicationState(vars.get('read_only') === 'OFF', rows[0]),
     };
   });
 }
