@@ -52,7 +52,7 @@ describe("The stack's Prometheus and exporters", () => {
     } while (Date.now() < deadline);
   });
 
-  it('scrapes both Redis nodes, both MariaDBs and the DB HAProxy, and every target is up', () => {
+  it('scrapes every Redis node (both pairs), both MariaDBs and the DB HAProxy, and every target is up', () => {
     const jobs = active.map(
       (t) => `${t.labels.job}:${t.labels.redis ?? t.labels.server ?? t.labels.haproxy ?? ''}`,
     );
@@ -60,6 +60,8 @@ describe("The stack's Prometheus and exporters", () => {
       expect.arrayContaining([
         'redis:redis-primary',
         'redis:redis-replica',
+        'redis:redis-prices-primary',
+        'redis:redis-prices-replica',
         'mysqld:a',
         'mysqld:b',
         'haproxy:db',
@@ -77,7 +79,13 @@ describe("The stack's Prometheus and exporters", () => {
     };
     expect(await query('mysql_slave_status_slave_sql_running == 1')).toEqual(['a', 'b']);
     expect(await query('mysql_global_status_rpl_semi_sync_master_status')).toEqual(['a', 'b']);
-    expect(await query('redis_memory_max_bytes > 0')).toEqual(['redis-primary', 'redis-replica']);
+    // Both Redis pairs: products, and prices + stock (shard by type), each node with its exporter.
+    expect(await query('redis_memory_max_bytes > 0')).toEqual([
+      'redis-prices-primary',
+      'redis-prices-replica',
+      'redis-primary',
+      'redis-replica',
+    ]);
     // Which node is the primary: the write-room rules follow the role (a failover test may have moved it).
     expect((await query('max by (redis) (redis_instance_info{role="master"})')).length).toBeGreaterThan(0);
   });
