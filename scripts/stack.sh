@@ -274,14 +274,17 @@ mdb_clone_from_peer() {
     --master-data=2 --routines --triggers --events --databases $dbs >"$dump" ||
     die "dumping mariadb-$peer failed"
   pos=$(sed -n "s/^-- SET GLOBAL gtid_slave_pos='\([^']*\)'.*/\1/p" "$dump" | head -n1)
-  mdb_sql "$x" -e 'STOP SLAVE' # its own replication must not apply events into tables being reloaded
+  [[ -n "$pos" ]] || die "the dump of mariadb-$peer names no GTID position"
+  # Every step checks its own exit: rejoin_errant_masters runs this in `( ) || rc=$?`, where set -e is off.
+  # its own replication must not apply events into tables being reloaded
+  mdb_sql "$x" -e 'STOP SLAVE' || die "stopping replication on mariadb-$x failed"
   { echo 'SET sql_log_bin = 0;'; cat "$dump"; } | mdb_sql "$x" || die "loading the clone into mariadb-$x failed"
   rm -f "$dump"
   local peer_port
   peer_port=$(mdb_port "$peer")
   # X's binlog continues the pair's GTID history, so the peer can resume
   # from the dump position on it.
-  mdb_sql "$x" <<SQL
+  mdb_sql "$x" <<SQL || die "pointing mariadb-$x at the clone position failed"
 STOP SLAVE;
 RESET MASTER;
 SET GLOBAL gtid_binlog_state = '$pos';
@@ -291,7 +294,7 @@ CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$peer_port,
   MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2;
 START SLAVE;
 SQL
-  mdb_sql "$peer" <<SQL
+  mdb_sql "$peer" <<SQL || die "pointing mariadb-$peer at the clone position failed"
 STOP SLAVE;
 SET GLOBAL gtid_slave_pos = '$pos';
 START SLAVE;
